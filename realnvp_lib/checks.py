@@ -1,0 +1,58 @@
+"""Input validation shared by every bijection: clear ``ValueError``s instead of silent broadcasting."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def check_batch(x: Tensor, dim: int, name: str = "x") -> None:
+    """Raise ``ValueError`` unless ``x`` is a finite float tensor of shape ``(B, dim)``.
+
+    >>> check_batch(torch.zeros(4, 3), 3)
+    >>> check_batch(torch.zeros(4), 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: x must have shape (B, 3), got a 1-D tensor of shape (4,)
+    """
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape (B, {dim}), got {type(x).__name__}")
+    if x.dim() != 2:
+        raise ValueError(
+            f"{name} must have shape (B, {dim}), got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
+        )
+    if x.shape[1] != dim:
+        raise ValueError(
+            f"{name} must have shape (B, {dim}), got D={x.shape[1]} (shape {tuple(x.shape)})"
+        )
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    # One reduction per call: cheap next to the conditioner, and NaNs would otherwise
+    # surface layers later as a mysterious non-finite loss.
+    if not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).any(dim=1).sum())
+        raise ValueError(f"{name} contains NaN or inf values (in {bad} of {x.shape[0]} rows)")
+
+
+def check_mask(mask: Tensor | list[int] | tuple[int, ...]) -> Tensor:
+    """Return ``mask`` as a float ``(D,)`` tensor of 0/1, raising ``ValueError`` if it is not one.
+
+    >>> check_mask([1, 0, 1]).tolist()
+    [1.0, 0.0, 1.0]
+    >>> check_mask([1, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: mask is all ones: every coordinate would pass through unchanged
+    """
+    m = torch.as_tensor(mask)
+    if m.dim() != 1:
+        raise ValueError(f"mask must be a 1-D tensor of 0/1, got shape {tuple(m.shape)}")
+    if m.numel() < 2:
+        raise ValueError(f"mask must have length D >= 2, got {m.numel()}")
+    if not bool(((m == 0) | (m == 1)).all()):
+        raise ValueError(f"mask must contain only 0 and 1, got values {sorted(set(m.tolist()))}")
+    if bool((m == 1).all()):
+        raise ValueError("mask is all ones: every coordinate would pass through unchanged")
+    if bool((m == 0).all()):
+        raise ValueError("mask is all zeros: the conditioner would see nothing")
+    return m.to(torch.get_default_dtype())

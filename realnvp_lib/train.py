@@ -1,0 +1,147 @@
+"""Maximum-likelihood training: ``FitConfig`` (the notebooks' defaults) and a seeded ``fit``."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .checks import check_batch
+from .flow import Flow
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised by ``fit`` when the loss becomes NaN or inf; the message names the step."""
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Training hyper-parameters; the defaults are the configuration the notebooks use."""
+
+    steps: int = 3000
+    batch_size: int = 512
+    lr: float = 2e-3
+    seed: int = 0
+    max_seconds: float | None = None
+    warmup: int = 100  # linear warm-up steps before the cosine decay to zero
+    ema: float | None = 0.995  # Polyak averaging of the weights; None to train without it
+    grad_clip: float | None = 100.0  # a rare huge gradient should nudge, not wreck, the flow
+    snapshot_every: int | None = None  # keep a copy of the weights every k steps
+
+
+@dataclass
+class History:
+    """What ``fit`` returns: one loss per step (mean NLL in nats) and optional weight snapshots."""
+
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped_by_time: bool = False
+    snapshots: list[tuple[int, dict[str, Tensor]]] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+
+def _batches(data: Tensor | Callable[[int], Tensor], batch_size: int, seed: int, dim: int):
+    """Yield ``(batch_size, D)`` batches: fresh from a callable, or shuffled epochs of a tensor."""
+    if callable(data) and not isinstance(data, Tensor):
+        while True:
+            batch = data(batch_size)
+            check_batch(batch, dim, "a batch from data(n)")
+            yield batch
+    check_batch(data, dim, "data")
+    gen = torch.Generator().manual_seed(seed)
+    n = data.shape[0]
+    while True:
+        order = torch.randperm(n, generator=gen)
+        for start in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
+            yield data[order[start : start + batch_size]]
+
+
+def lr_factor(step: int, steps: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to 0 at ``steps`` (Loshchilov & Hutter, 2017)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def fit(
+    flow: Flow,
+    data: Tensor | Callable[[int], Tensor],
+    steps: int = FitConfig.steps,
+    batch_size: int = FitConfig.batch_size,
+    lr: float = FitConfig.lr,
+    seed: int = FitConfig.seed,
+    max_seconds: float | None = FitConfig.max_seconds,
+    progress: bool = True,
+    **options,
+) -> History:
+    """Train ``flow`` by minimising the mean negative log-likelihood ``-log p(x)`` with Adam.
+
+    ``data`` is an ``(N, D)`` tensor (shuffled minibatches) or a callable ``n -> (n, D)`` tensor
+    that returns fresh samples (see ``data.sampler``). Other ``FitConfig`` fields (``warmup``,
+    ``ema``, ``grad_clip``, ``snapshot_every``) are accepted as keywords. Stops after ``steps``
+    or ``max_seconds`` of wall clock, whichever first; raises ``NonFiniteLossError`` naming the
+    step if the loss becomes NaN or inf. Returns a ``History``.
+    """
+    cfg = FitConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                    max_seconds=max_seconds, **options)
+    if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0:
+        raise ValueError(f"steps, batch_size and lr must be positive, got {cfg}")
+    params = [p for p in flow.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    ema = copy.deepcopy(flow).requires_grad_(False) if cfg.ema else None
+    history = History(config=asdict(cfg))
+    batches = _batches(data, cfg.batch_size, cfg.seed, flow.dim)
+    flow.train()
+    start = time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc="training", disable=not progress, mininterval=0.5)
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step, cfg.steps, cfg.warmup)
+        loss = -flow.log_prob(next(batches)).mean()
+        value = loss.item()
+        if not math.isfinite(value):
+            bar.close()
+            raise NonFiniteLossError(
+                f"loss became {value} at step {step} of {cfg.steps} (last finite loss: "
+                f"{history.losses[-1] if history.losses else 'none'}); lower lr, or bound the "
+                "coupling scale (scale_bound)")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        if ema is not None:
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), flow.parameters()):
+                    e.lerp_(p, 1 - cfg.ema)
+        history.losses.append(value)
+        if cfg.snapshot_every and step % cfg.snapshot_every == 0:
+            history.snapshots.append((step, _state(ema or flow)))
+        if step % 50 == 0:
+            bar.set_postfix(nll=f"{value:.3f}")
+        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
+            history.stopped_by_time = True
+            break
+    bar.close()
+    if ema is not None:
+        flow.load_state_dict(ema.state_dict())
+    if cfg.snapshot_every:
+        history.snapshots.append((history.steps, _state(flow)))
+    history.seconds = time.perf_counter() - start
+    flow.eval()
+    return history
+
+
+def _state(module: torch.nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
