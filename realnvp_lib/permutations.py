@@ -66,7 +66,7 @@ class RandomPermutation(Permutation):
 
 
 class LULinear(Bijection):
-    """Learned invertible linear map ``y = x W^T`` with ``W = P L U`` (Glow's 1x1 conv, Kingma & Dhariwal 2018).
+    """Learned invertible linear map ``y = x W^T``, ``W = P L U`` (Glow's 1x1 conv, Kingma & Dhariwal 2018).
 
     ``P`` is a fixed permutation, ``L`` unit lower-triangular, ``U`` upper-triangular with diagonal
     ``sign * exp(log_s)``, so ``log|det W| = sum(log_s)`` costs O(D) instead of O(D^3).

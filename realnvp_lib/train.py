@@ -98,8 +98,11 @@ def fit(
     if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0:
         raise ValueError(f"steps, batch_size and lr must be positive, got {cfg}")
     params = [p for p in flow.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    # fused=True runs Adam as one kernel over all parameters instead of ~10 small ops per
+    # tensor: on CPU it is several times faster than the default and gives the same updates.
+    opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
     ema = copy.deepcopy(flow).requires_grad_(False) if cfg.ema else None
+    ema_params, flow_params = (list(ema.parameters()), list(flow.parameters())) if ema else ([], [])
     history = History(config=asdict(cfg))
     batches = _batches(data, cfg.batch_size, cfg.seed, flow.dim)
     flow.train()
@@ -122,9 +125,11 @@ def fit(
             torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         if ema is not None:
+            # e <- e + (1 - decay)(p - e) in one call. The decay ramps up from 0 so the average
+            # forgets the untrained start quickly (TensorFlow's ExponentialMovingAverage rule).
+            decay = min(cfg.ema, (1 + step) / (10 + step))
             with torch.no_grad():
-                for e, p in zip(ema.parameters(), flow.parameters()):
-                    e.lerp_(p, 1 - cfg.ema)
+                torch._foreach_lerp_(ema_params, flow_params, 1 - decay)
         history.losses.append(value)
         if cfg.snapshot_every and step % cfg.snapshot_every == 0:
             history.snapshots.append((step, _state(ema or flow)))

@@ -1,0 +1,45 @@
+# Two commands for readers (`make lab`, `make test`) and two for maintainers
+# (`make figures`, `make notebooks`). Each creates .venv on first use.
+PYTHON ?= python3
+# The CPU wheel this project is developed and tested with; any torch >= 2.2 works elsewhere
+# (set TORCH= to keep the torch you already have).
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: lab test lint unit nbval figures notebooks clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(TORCH),$(BIN)/pip install "$(TORCH)")
+	$(BIN)/pip install -e ".[lab,test]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: lint unit nbval
+
+lint: $(STAMP)
+	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest --doctest-modules tests realnvp_lib
+
+nbval: $(STAMP)
+ifneq ($(NOTEBOOKS),)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+endif
+
+figures: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.figures figures/
+
+notebooks: $(STAMP)
+	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
+
+clean:
+	rm -rf $(VENV) notebooks/cache .pytest_cache

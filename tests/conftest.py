@@ -1,0 +1,53 @@
+"""Shared fixtures: layers with randomised weights, so that no layer is the identity."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import realnvp_lib as rl
+
+
+def randomize(module: torch.nn.Module, seed: int = 0, std: float = 0.3) -> torch.nn.Module:
+    """Add seeded noise to every parameter (the zero-initialised last layers included).
+
+    Matrices get ``std / sqrt(fan_in)`` so the scales s stay O(std) even for D = 64: far from the
+    identity, yet in the range a trained flow lives in.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    return module
+
+
+def all_bijections(dim: int, seed: int = 0) -> dict[str, rl.Bijection]:
+    """One of every bijection kind the library offers, in ``dim`` dimensions, randomised."""
+    gen = torch.Generator().manual_seed(seed)
+    random_mask = torch.zeros(dim)
+    random_mask[torch.randperm(dim, generator=gen)[: max(1, dim // 3)]] = 1
+    layers = {
+        "coupling_half": rl.AffineCoupling(rl.half_mask(dim), hidden=16),
+        "coupling_half_flipped": rl.AffineCoupling(rl.half_mask(dim, first=False), hidden=16),
+        "coupling_alternating": rl.AffineCoupling(rl.alternating_mask(dim), hidden=16),
+        "coupling_random_mask": rl.AffineCoupling(random_mask, hidden=16, activation="silu"),
+        "coupling_unbounded": rl.AffineCoupling(rl.half_mask(dim), hidden=16, scale_bound=None),
+        "swap": rl.SwapHalves(dim),
+        "reverse": rl.Reverse(dim),
+        "random": non_identity_permutation(dim, seed),
+        "lu": rl.LULinear(dim, seed=seed),
+    }
+    return {name: randomize(layer, seed) for name, layer in layers.items()}
+
+
+def non_identity_permutation(dim: int, seed: int) -> rl.RandomPermutation:
+    """A seeded random permutation that really moves something (for D=2, half the seeds don't)."""
+    while torch.equal((p := rl.RandomPermutation(dim, seed)).perm, torch.arange(dim)):
+        seed += 1
+    return p
+
+
+@pytest.fixture(params=rl.PERMUTATIONS)
+def permutation(request) -> str:
+    return request.param
