@@ -86,3 +86,47 @@ def loss_curve(ax: Axes, losses: Sequence[float], reference: float | None = None
         ax.axhline(reference, ls="--", color="k", lw=1, label=f"true entropy {reference:.3f}")
     ax.set(xlabel="step", ylabel="NLL (nats)", title=title)
     ax.legend(frameon=False)
+
+
+# --- Panels for the per-layer pictures (notebook 06, animation.py, widgets.py) ---------------------
+QUADRANT_COLORS = np.array(["#d62728", "#2ca02c", "#9467bd", "#e7a100"])  # z1<0,z2<0 / z1>0 / ...
+
+
+def label_colors(labels, palette: str = "moons") -> np.ndarray:
+    """Colours for integer ``labels``: ``"moons"`` (outer, inner) or ``"quadrants"`` of the latent plane."""
+    table = MOON_COLORS if palette == "moons" else QUADRANT_COLORS
+    return table[np.asarray(labels) % len(table)]
+
+
+def grid_lines(ax: Axes, lines, color: str = "0.75", lw: float = 0.6):
+    """Draw ``(L, M, 2)`` polylines (a warped coordinate grid) behind the points; returns the collection."""
+    from matplotlib.collections import LineCollection
+
+    artist = LineCollection(list(_np(lines)), colors=color, linewidths=lw, zorder=0)
+    ax.add_collection(artist)
+    return artist
+
+
+def heatmap(ax: Axes, values, lim=DATA_LIM, cmap: str = "viridis", vmin=None, vmax=None, title: str = ""):
+    """Show an ``(n, n)`` grid of ``values`` over ``lim`` (row i at the i-th y); returns the AxesImage."""
+    artist = ax.imshow(_np(values), origin="lower", extent=(*lim[0], *lim[1]), cmap=cmap, vmin=vmin,
+                       vmax=vmax, aspect="equal", interpolation="bilinear")
+    ax.set(xlim=lim[0], ylim=lim[1], title=title)
+    return artist
+
+
+# --- Panels for notebooks 04 and 05 ------------------------------------------------------------------
+def coordinate_paths(ax: Axes, states: Sequence[Tensor], coord: int, n: int = 40, colors=None,
+                     title: str = ""):
+    """Plot coordinate ``coord`` of the first ``n`` points against the layer index ``k = 0..K``.
+
+    ``states`` is a trajectory (``Flow.trajectory``): K+1 tensors ``(B, D)``. A flat line is a
+    coordinate that the layers leave alone. ``colors`` as in ``scatter`` (labels or colours).
+    """
+    values = np.stack([_np(h[:n, coord]) for h in states])  # (K+1, n)
+    if colors is not None and np.ndim(colors) == 1 and np.issubdtype(np.asarray(colors).dtype, np.integer):
+        colors = MOON_COLORS[np.asarray(colors)[:n] % len(MOON_COLORS)]
+    for i in range(values.shape[1]):
+        ax.plot(values[:, i], lw=0.8, alpha=0.7, color=None if colors is None else colors[i])
+    ax.set(xlabel="layer k", ylabel=f"coordinate {coord} of $h_k$", title=title)
+    ax.set_xticks(range(len(states)))

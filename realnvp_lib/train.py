@@ -111,7 +111,13 @@ def fit(
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = cfg.lr * lr_factor(step, cfg.steps, cfg.warmup)
-        loss = -flow.log_prob(next(batches)).mean()
+        batch = next(batches)
+        try:
+            loss = -flow.log_prob(batch).mean()
+        except ValueError as err:  # a layer's output overflowed, so the next layer's check refused it
+            if "NaN or inf" not in str(err):
+                raise
+            loss = batch.new_tensor(math.inf)
         value = loss.item()
         if not math.isfinite(value):
             bar.close()

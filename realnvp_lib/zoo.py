@@ -20,14 +20,15 @@ def cache_path(cache_dir: str | Path, noise: float, seed: int) -> Path:
 
 
 def two_moons_flow(cache_dir: str | Path = "cache", noise: float = 0.05, seed: int = 0,
-                   progress: bool = True) -> tuple[Flow, History | None]:
+                   progress: bool = True, retrain: bool = False) -> tuple[Flow, History | None]:
     """The default ``realnvp()`` trained by ``fit``'s defaults on fresh two-moons batches.
 
     Loads ``cache_dir/...pt`` if an earlier notebook saved it; otherwise trains (about half a
     minute on 2 cores), saves, and also returns the training ``History`` (``None`` when loaded).
+    ``retrain=True`` ignores the cache, trains afresh and overwrites it (notebook 05 shows the loss).
     """
     path = cache_path(cache_dir, noise, seed)
-    if path.exists():
+    if path.exists() and not retrain:
         return load_flow(path), None
     flow = realnvp(seed=seed)
     history = fit(flow, data.sampler("two_moons", seed=seed, noise=noise), seed=seed,

@@ -81,3 +81,11 @@ def test_bad_data_raises():
         rl.fit(small_flow(), torch.zeros(100, 3), steps=2, progress=False)
     with pytest.raises(ValueError, match="NaN or inf"):
         rl.fit(small_flow(), lambda n: torch.full((n, 2), float("nan")), steps=2, progress=False)
+
+
+def test_overflow_inside_the_flow_is_a_non_finite_loss():
+    flow = small_flow(scale_bound=None)
+    with torch.no_grad():
+        flow.bijections[0].net[-1].bias.fill_(100.0)  # exp(100) overflows float32 inside the flow
+    with pytest.raises(rl.NonFiniteLossError, match="at step 0 of 5"):
+        rl.fit(flow, rl.data.sampler("two_moons"), steps=5, progress=False)

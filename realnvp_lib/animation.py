@@ -1,0 +1,175 @@
+"""Drawing ``Frames``: a figure whose artists are updated in place, PNG strips, and GIFs via imageio."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from . import plotting
+from .frames import Frames
+
+PANEL_TITLES = {"points": "points and grid", "density": "density at this depth",
+                "logdet": "log|det J| of the last step"}
+
+
+class FrameFigure:
+    """One figure showing state k of ``frames``: points on the warped grid, then the maps it has.
+
+    Built once; ``show(k)`` only moves artists (``set_offsets``, ``set_segments``, ``set_data``),
+    so a slider or a GIF pays for one redraw per state. The figure is not managed by pyplot (it
+    never pops up in a notebook by itself); ``rgb()`` and ``png()`` render it.
+    """
+
+    def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 2.6,
+                 dpi: int = 80, point_size: float = 3.0):
+        self.frames = frames
+        self.panels = list(panels or [p for p in PANEL_TITLES if p == "points" or getattr(frames, p)])
+        self.fig = Figure(figsize=(size * len(self.panels), size * 1.05), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        axes = self.fig.subplots(1, len(self.panels), squeeze=False).ravel()
+        self.axes = dict(zip(self.panels, axes))
+        lim = frames.lim
+        ax = self.axes["points"]
+        self.lines = plotting.grid_lines(ax, frames.lines[0])
+        colors = plotting.label_colors(frames.labels, frames.palette)
+        self.scatter = plotting.scatter(ax, frames.points[0], colors, lim, PANEL_TITLES["points"],
+                                        s=point_size, alpha=0.8)
+        self.images = {}
+        if "density" in self.axes:
+            self.images["density"] = plotting.heatmap(self.axes["density"], frames.density[0], lim,
+                                                      vmin=0, title=PANEL_TITLES["density"])
+        if "logdet" in self.axes:
+            self.images["logdet"] = plotting.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
+                                                     -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
+            # The points again, faintly: the map matters where the probability mass is.
+            self.ghost = self.axes["logdet"].scatter(*frames.points[0].T, s=0.5, c="k", alpha=0.25,
+                                                     linewidths=0)
+            self.fig.colorbar(self.images["logdet"], ax=self.axes["logdet"], shrink=0.7,
+                              label="red: stretched, blue: squeezed")
+        for ax in axes:
+            ax.set(xticks=[], yticks=[])  # the box is fixed and stated in the notebook
+        self.title = self.fig.suptitle(frames.titles[0])
+        # Blitting: draw everything that never changes once, keep those pixels, and per frame paint
+        # only the moving artists over a copy of them (text and ticks are most of a full redraw).
+        self._moving = [self.lines, self.scatter, *self.images.values(), self.title]
+        if "logdet" in self.images:
+            self._moving.append(self.ghost)
+        for artist in self._moving:
+            artist.set_animated(True)
+        self.k = -1
+        self.show(0)
+        self.fig.canvas.draw()
+        self.fig.set_layout_engine("none")  # freeze the layout the first draw computed
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+
+    def show(self, k: int) -> int:
+        """Move every artist to state ``k`` (clamped to ``0 .. len(frames) - 1``); returns the k shown."""
+        k = int(min(max(k, 0), len(self.frames) - 1))
+        f = self.frames
+        self.scatter.set_offsets(f.points[k])
+        self.lines.set_segments(list(f.lines[k]))
+        if "density" in self.images:
+            self.images["density"].set_data(f.density[k])
+            self.images["density"].set_clim(0, float(f.density[k].max()))
+        if "logdet" in self.images:
+            self.images["logdet"].set_data(f.logdet[k])
+            self.ghost.set_offsets(f.points[k])
+        self.title.set_text(f.titles[k])
+        self.k = k
+        return k
+
+    def rgb(self) -> np.ndarray:
+        """Render and return the picture as an ``(H, W, 3)`` uint8 array."""
+        self.fig.canvas.restore_region(self._background)
+        for artist in self._moving:
+            self.fig.draw_artist(artist)
+        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+
+    def png(self) -> bytes:
+        """Render to PNG bytes (fast, lightly compressed), e.g. for an ``ipywidgets.Image``."""
+        buf = io.BytesIO()
+        Image.fromarray(self.rgb()).save(buf, format="PNG", compress_level=1)
+        return buf.getvalue()
+
+
+def _bound(frames: Frames) -> float:
+    """Colour range of the log-det maps: where the points are, not the far field the grid also covers."""
+    lo, hi = frames.lim
+    cells = []
+    for ld, pts in zip(frames.logdet, frames.points):
+        n = ld.shape[0]
+        i = np.clip(((pts[:, 1] - hi[0]) / (hi[1] - hi[0]) * (n - 1)).round().astype(int), 0, n - 1)
+        j = np.clip(((pts[:, 0] - lo[0]) / (lo[1] - lo[0]) * (n - 1)).round().astype(int), 0, n - 1)
+        cells.append(np.abs(ld[i, j]))
+    return max(0.1, float(np.quantile(np.concatenate(cells), 0.99)))
+
+
+def shared_palette(images: Sequence[np.ndarray], colors: int = 128) -> np.ndarray:
+    """One ``(colors, 3)`` palette for every frame: median cut over a sample of them, plus pure white.
+
+    Quantising each frame to its own palette is slower, makes the file bigger, and makes colours
+    flicker from frame to frame; these figures have few colours, so one palette fits all.
+    """
+    sample = Image.fromarray(np.concatenate(list(images[:: max(1, len(images) // 8)]), axis=0))
+    cut = sample.quantize(colors=colors - 1, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    rgb = np.array(cut.getpalette()[: 3 * (colors - 1)]).reshape(-1, 3)
+    return np.concatenate([[[255, 255, 255]], rgb])  # median cut blurs the white background
+
+
+def to_palette(images: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the nearest ``palette`` colour for every pixel of ``(..., 3)`` uint8 images."""
+    rgb = images.astype(np.uint32)
+    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    unique, inverse = np.unique(keys, return_inverse=True)  # figures have only a few thousand colours
+    colors = ((unique[:, None] >> np.array([16, 8, 0], dtype=np.uint32)) & 255).astype(np.int32)
+    nearest = ((colors[:, None, :] - palette[None].astype(np.int32)) ** 2).sum(axis=-1).argmin(axis=1)
+    return nearest.astype(np.uint8)[inverse].reshape(keys.shape)
+
+
+def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1.0, colors: int = 128,
+             **figure_kw) -> dict:
+    """Write ``frames`` as a GIF that loops forever (``loop=0``), one GIF frame per state.
+
+    The first and last states stay ``hold`` seconds longer; all frames share one ``colors``-entry
+    palette. Returns ``{"path", "frames", "bytes",
+    "seconds"}``: the render-and-write time and the file size.
+    """
+    start = time.perf_counter()
+    figure = FrameFigure(frames, **figure_kw)
+    images = []
+    for k in range(len(frames)):
+        figure.show(k)
+        images.append(figure.rgb())
+    durations = [1000 / fps] * len(images)
+    durations[0] += 1000 * hold
+    durations[-1] += 1000 * hold
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    palette = shared_palette(images, colors)
+    indices = to_palette(np.stack(images), palette)
+    iio.imwrite(path, indices, extension=".gif", mode="L", palette=palette.astype(np.uint8).tobytes(),
+                duration=durations, loop=0)
+    return {"path": str(path), "frames": len(images), "bytes": path.stat().st_size,
+            "seconds": time.perf_counter() - start}
+
+
+def strip(frames: Frames, ks: Sequence[int], axes=None, point_size: float = 2.0):
+    """Points and grid at the depths ``ks``, side by side on ``axes`` (made with pyplot if ``None``)."""
+    if axes is None:
+        axes = plotting.subplots(len(ks), size=2.0)[1]
+    colors = plotting.label_colors(frames.labels, frames.palette)
+    for ax, k in zip(axes, ks):
+        plotting.grid_lines(ax, frames.lines[k])
+        plotting.scatter(ax, frames.points[k], colors, frames.lim, frames.titles[k].split(":")[-1].strip(),
+                         s=point_size, alpha=0.8)
+        ax.set(xticks=[], yticks=[])
+        ax.title.set_fontsize(7)
+    return axes[0].figure

@@ -1,0 +1,85 @@
+"""What goes wrong in coupling flows (notebook 03): deliberate real bugs, checks that must fail, scales."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor, nn
+
+from .bijections import AffineCoupling
+
+
+class BuggyCoupling(AffineCoupling):
+    """An ``AffineCoupling`` with one deliberate bug from real code, for notebook 03's gallery.
+
+    * ``"unmasked_logdet"``: the log-det sums ``s`` over every coordinate, moved or not;
+    * ``"sign_flip"``: ``inverse`` returns ``+sum(s)``, the forward direction's sign;
+    * ``"split_merge"``: coordinates are split where the mask says (e.g. interleaved) but merged
+      back contiguously, passed-through ones first, in both directions.
+    """
+
+    BUGS = ("unmasked_logdet", "sign_flip", "split_merge")
+
+    def __init__(self, mask: Tensor | list[int], bug: str, **kwargs) -> None:
+        if bug not in self.BUGS:
+            raise ValueError(f"bug must be one of {self.BUGS}, got {bug!r}")
+        super().__init__(mask, **kwargs)
+        self.bug = bug
+
+    def _merge_contiguous(self, v: Tensor) -> Tensor:
+        keep = self.mask.bool()
+        return torch.cat([v[:, keep], v[:, ~keep]], dim=1)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        y, logdet = super().forward(x)
+        if self.bug == "unmasked_logdet":
+            raw_s = self.net(x * self.mask).chunk(2, dim=1)[0]
+            bound = self.scale_bound
+            logdet = (raw_s if bound is None else bound * torch.tanh(raw_s / bound)).sum(1)
+        if self.bug == "split_merge":
+            y = self._merge_contiguous(y)
+        return y, logdet
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        x, logdet = super().inverse(y)
+        if self.bug == "sign_flip":
+            logdet = -logdet
+        if self.bug == "split_merge":
+            x = self._merge_contiguous(x)
+        return x, logdet
+
+
+@contextmanager
+def expect_failure(kind: type[BaseException] = AssertionError) -> Iterator[None]:
+    """Run a check that must fail: print what it caught, and raise if it did not fail.
+
+    >>> with expect_failure():
+    ...     assert 1 + 1 == 3, "arithmetic"
+    caught AssertionError: arithmetic
+    """
+    try:
+        yield
+    except kind as err:
+        print(f"caught {type(err).__name__}: {err}")
+    else:
+        raise AssertionError(f"expected this check to raise {kind.__name__}, but it passed")
+
+
+@torch.no_grad()
+def coupling_scales(flow: nn.Module, x: Tensor) -> list[Tensor]:
+    """The scales ``s: (B, D)`` of every coupling along the inference path of ``x`` through ``flow``.
+
+    The path is followed without the layers' input checks, so a state that has overflowed to inf
+    (the way an unbounded flow dies) is reported instead of refused.
+    """
+    scales = []
+    for layer in flow.bijections:
+        if isinstance(layer, AffineCoupling):
+            s, t = layer.scale_shift(x * layer.mask)
+            scales.append(s)
+            x = x * layer.mask + (1 - layer.mask) * (x * torch.exp(s) + t)
+        else:
+            x = x[:, layer.perm] if hasattr(layer, "perm") else layer(x)[0]
+    return scales

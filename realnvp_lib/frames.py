@@ -1,0 +1,127 @@
+"""``Frames``: everything one picture per state needs, precomputed once, for the GIFs and the sliders."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import data
+from . import states as st
+from .flow import Flow
+
+LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
+DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
+
+
+@dataclass
+class Frames:
+    """One entry per state: points ``(B, 2)``, grid polylines ``(L, M, 2)``, a title; fixed ``lim``.
+
+    ``labels`` colour the points (``palette`` "moons" or "quadrants"); ``density`` (p, not log p)
+    and ``logdet`` are optional ``(n, n)`` grids over ``lim`` (row i at y_i, as ``imshow`` wants).
+    """
+
+    name: str
+    points: list[np.ndarray]
+    lines: list[np.ndarray]
+    titles: list[str]
+    labels: np.ndarray
+    palette: str
+    lim: tuple[tuple[float, float], tuple[float, float]]
+    density: list[np.ndarray] | None = None
+    logdet: list[np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def fit_lim(arrays: Sequence[np.ndarray], quantile: float = 0.005, pad: float = 0.15, step: float = 0.5):
+    """One fixed box holding (all but ``quantile`` of) every array's points, padded, on a ``step`` grid."""
+    pts = np.concatenate([np.asarray(a).reshape(-1, 2) for a in arrays])
+    lo, hi = np.quantile(pts, quantile, axis=0), np.quantile(pts, 1 - quantile, axis=0)
+    lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+    lo, hi = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+
+def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float = 0.05):
+    """``(points, labels, grid lines)`` where a path starts: two moons, or base draws and their quadrant."""
+    if direction == "inference":
+        x, labels = data.two_moons(n, noise=noise, seed=seed, labels=True)
+        return x, labels, st.grid_lines(DATA_GRID)
+    z = flow.base_sample(n, seed=seed)
+    return z, st.quadrants(z), st.grid_lines(LATENT_GRID)
+
+
+def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    return [s.numpy() for s in states], [g.reshape(shape).numpy() for g in lines]
+
+
+def _grid_maps(fn, lim, n: int) -> np.ndarray:
+    return fn(st.grid_points(lim, n)).reshape(n, n).numpy()
+
+
+def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
+    """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
+    pts = [p for d in st.DIRECTIONS for p in st.path(flow, start_points(flow, d, n, seed)[0], d)]
+    return fit_lim([p.numpy() for p in pts])
+
+
+def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True,
+                 grid_n: int = 64) -> Frames:
+    """The K+1 states of a path (``states.path``), with density and log-det maps if ``maps``."""
+    x, labels, lines = start_points(flow, direction, n, seed)
+    points, grid = _push(st.path(flow, x, direction), st.path(flow, lines.reshape(-1, 2), direction),
+                         lines.shape)
+    lim = lim or depth_lim(flow, n, seed)
+    letter, K = ("h" if direction == "inference" else "g"), len(flow)
+    names = [""] + [st.step_name(*s) for s in st.steps(flow, direction)]
+    start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
+    titles = [f"{direction}: {letter}_{k} = " + (start if k == 0 else f"{letter}_{k - 1} after {names[k]}")
+              + f" (k = {k}/{K})" for k in range(K + 1)]
+    frames = Frames(direction, points, grid, titles, labels.numpy(),
+                    "moons" if direction == "inference" else "quadrants", lim)
+    if maps:
+        frames.density = [np.exp(_grid_maps(st.depth_log_prob(flow, k, direction), lim, grid_n))
+                          for k in range(K + 1)]
+        frames.logdet = [_grid_maps(st.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
+    return frames
+
+
+def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None,
+                  coupling_frames: int = 8, mix_frames: int = 4) -> Frames:
+    """States moving continuously inside every step (``states.smooth_path``); points and grid only."""
+    x, labels, lines = start_points(flow, direction, n, seed)
+    pts, depths = st.smooth_path(flow, x, direction, coupling_frames, mix_frames)
+    grid = st.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
+    points, grid = _push(pts, grid, lines.shape)
+    letter = "h" if direction == "inference" else "g"
+    titles = [f"{direction}: {letter} at depth {d:.2f} of {len(flow)}" for d in depths]
+    return Frames(direction + " (smooth)", points, grid, titles, labels.numpy(),
+                  "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed))
+
+
+def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 1000, seed: int = 0,
+                    lim=None, grid_n: int = 64) -> Frames:
+    """One frame per ``fit`` snapshot: samples from the same base draws, the warped latent grid, p(x).
+
+    ``flow`` gives the architecture (its weights are not changed); ``snapshots`` come from
+    ``fit(..., snapshot_every=...)`` as ``(step, state_dict)``.
+    """
+    model = copy.deepcopy(flow)
+    z, labels, lines = start_points(flow, "generation", n, seed)
+    points, grid, density, titles = [], [], [], []
+    lim = lim or fit_lim([data.two_moons(n, seed=seed).numpy()], pad=0.3)
+    for step, state in snapshots:
+        model.load_state_dict(state)
+        with torch.no_grad():
+            points.append(model.inverse(z)[0].numpy())
+            grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
+        density.append(np.exp(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n)))
+        titles.append(f"samples after {step} training steps")
+    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim, density=density)

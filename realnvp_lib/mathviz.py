@@ -1,0 +1,216 @@
+"""Helpers for the maths notebooks (01-03): autograd Jacobians, warped grid cells, log-det timings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .bijections import AffineCoupling, half_mask
+
+Map = Callable[[Tensor], Tensor | tuple[Tensor, Tensor]]
+
+
+def randomize(module: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
+    """Add seeded noise to every parameter, in place, so a zero-initialised layer is no longer the identity.
+
+    Matrices get ``std / sqrt(fan_in)``, vectors ``std``: scales ``s`` of order ``std`` for any D.
+
+    >>> layer = randomize(AffineCoupling(half_mask(2), hidden=8))
+    >>> bool(layer.net[-1].weight.abs().sum() > 0)
+    True
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device))
+    return module
+
+
+def _output(fn: Map, x: Tensor) -> Tensor:
+    out = fn(x)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def jacobian(fn: Map, x: Tensor) -> Tensor:
+    """Per-sample Jacobians ``(B, D_out, D_in)`` of a row-wise map, by autograd.
+
+    ``fn`` maps ``(B, D_in) -> (B, D_out)`` (or ``-> (y, logdet)``, as every bijection does) and
+    treats rows independently, so the Jacobian of the batch sum is every row's Jacobian at once.
+
+    >>> a = torch.tensor([[2.0, 1.0], [0.0, 3.0]])
+    >>> jacobian(lambda x: x @ a.T, torch.zeros(4, 2)).shape
+    torch.Size([4, 2, 2])
+    """
+    jac = torch.autograd.functional.jacobian(lambda v: _output(fn, v).sum(0), x, vectorize=True)
+    return jac.permute(1, 0, 2)
+
+
+_CHUNK = 1 << 14  # rows per bisection chunk
+
+
+def invert_monotone(f: Callable[[Tensor], Tensor], y: Tensor, lo: float = -50.0, hi: float = 50.0,
+                    iters: int = 64) -> Tensor:
+    """Solve ``f(x) = y`` for an increasing, elementwise ``f`` by bisection on ``[lo, hi]``.
+
+    >>> invert_monotone(lambda x: x ** 3, torch.tensor([8.0, -1.0], dtype=torch.float64)).tolist()
+    [2.0, -1.0]
+    """
+    if y.numel() > _CHUNK:  # many tiny ops: below torch's parallel grain they skip thread hand-offs
+        parts = y.reshape(-1).split(_CHUNK)
+        return torch.cat([invert_monotone(f, part, lo, hi, iters) for part in parts]).view_as(y)
+    lo_t, hi_t = torch.full_like(y, lo), torch.full_like(y, hi)
+    if bool((f(lo_t) > y).any() | (f(hi_t) < y).any()):
+        raise ValueError(f"some y lie outside [f({lo}), f({hi})]: widen the bracket")
+    for _ in range(iters):
+        mid = (lo_t + hi_t) / 2
+        below = f(mid) < y
+        lo_t, hi_t = torch.where(below, mid, lo_t), torch.where(below, hi_t, mid)
+    return (lo_t + hi_t) / 2
+
+
+def polygon_area(vertices: np.ndarray) -> np.ndarray:
+    """Signed shoelace area of polygons ``(..., V, 2)`` (positive when counter-clockwise).
+
+    >>> float(polygon_area(np.array([[0, 0], [2, 0], [2, 1], [0, 1]])))
+    2.0
+    """
+    x, y = vertices[..., 0], vertices[..., 1]
+    return 0.5 * (x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y).sum(-1)
+
+
+class Cells(NamedTuple):
+    """An ``n x n`` grid of small cells before and after a 2-D map (``area_ratios``'s result)."""
+
+    centres: np.ndarray  # (n*n, 2)
+    before: np.ndarray  # (n*n, V, 2) cell boundaries, counter-clockwise
+    after: np.ndarray  # (n*n, V, 2) the same boundary points pushed through the map
+    ratio: np.ndarray  # (n*n,) area after / area before
+
+
+def area_ratios(fn: Map, xlim: Sequence[float], ylim: Sequence[float], n: int = 16,
+                subdiv: int = 8) -> Cells:
+    """Push the boundary of each cell of an ``n x n`` grid through ``fn`` and measure its new area.
+
+    Each edge carries ``subdiv`` points so that curved images of the edges are followed. As the cells
+    shrink, ``ratio`` tends to ``|det J|`` at the cell's centre. Float64 unless ``fn`` is a module.
+
+    >>> cells = area_ratios(lambda x: 3 * x, (0, 1), (0, 1), n=2)
+    >>> cells.ratio.round(6).tolist()
+    [9.0, 9.0, 9.0, 9.0]
+    """
+    xs, ys = np.linspace(*xlim, n + 1), np.linspace(*ylim, n + 1)
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    u = np.linspace(0, 1, subdiv, endpoint=False)
+    zero, one = np.zeros_like(u), np.ones_like(u)
+    square = np.concatenate([np.stack(p, 1) for p in ((u, zero), (one, u), (1 - u, one), (zero, 1 - u))])
+    x0, y0 = np.meshgrid(xs[:-1], ys[:-1])
+    corners = np.stack([x0.ravel(), y0.ravel()], 1)
+    before = corners[:, None, :] + square[None] * np.array([dx, dy])
+    dtype = next(fn.parameters()).dtype if isinstance(fn, nn.Module) else torch.float64
+    with torch.no_grad():
+        after = _output(fn, torch.as_tensor(before.reshape(-1, 2), dtype=dtype))
+    after = after.double().numpy().reshape(before.shape)
+    ratio = np.abs(polygon_area(after)) / np.abs(polygon_area(before))
+    return Cells(corners + np.array([dx, dy]) / 2, before, after, ratio)
+
+
+def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float = 0.02) -> float:
+    """Best-of-``repeats`` time of one call; fast calls are looped to fill about ``budget`` seconds."""
+    start = time.perf_counter()
+    fn()  # warm-up, and a first estimate
+    number = int(min(1000, max(1, budget / max(time.perf_counter() - start, 1e-9))))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def time_logdet(dims: Sequence[int], batch: int = 16, repeats: int = 3, hidden: int = 64,
+                seed: int = 0) -> dict[str, np.ndarray]:
+    """Seconds per batch of ``batch`` samples, for each ``D`` in ``dims``, of three ways to a log-det.
+
+    ``"slogdet"``: ``torch.linalg.slogdet`` of dense ``(batch, D, D)`` matrices, O(D^3) each;
+    ``"sum_s"``: a coupling layer's ``s.sum(1)`` over ``(batch, D)``, O(D) each;
+    ``"jacobian"``: building a randomised coupling's Jacobian by autograd (D backward passes), the
+    price of even having the matrix. Wall-clock numbers: compare shapes, not values. Timed on one
+    thread (restored afterwards), so the curves show arithmetic rather than thread hand-offs, which
+    swamp small problems on a busy machine.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _time_logdet(dims, batch, repeats, hidden, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _time_logdet(dims: Sequence[int], batch: int, repeats: int, hidden: int,
+                 seed: int) -> dict[str, np.ndarray]:
+    gen = torch.Generator().manual_seed(seed)
+    out: dict[str, list[float]] = {"slogdet": [], "sum_s": [], "jacobian": []}
+    for d in dims:
+        mat = torch.randn(batch, d, d, generator=gen) / d**0.5 + torch.eye(d)
+        s = torch.randn(batch, d, generator=gen)
+        x = torch.randn(batch, d, generator=gen)
+        layer = randomize(AffineCoupling(half_mask(d), hidden=hidden), seed)
+        out["slogdet"].append(_seconds_per_call(lambda m=mat: torch.linalg.slogdet(m), repeats))
+        out["sum_s"].append(_seconds_per_call(lambda v=s: v.sum(1), repeats))
+        out["jacobian"].append(_seconds_per_call(lambda f=layer, v=x: jacobian(f, v), repeats))
+    return {"dims": np.asarray(dims), **{k: np.asarray(v) for k, v in out.items()}}
+
+
+def checkerboard_mask(height: int, width: int, even: bool = True) -> Tensor:
+    """Flattened ``(height * width,)`` checkerboard mask of an image (Dinh et al. 2017, fig. 3).
+
+    >>> checkerboard_mask(2, 3).view(2, 3).tolist()
+    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    m = ((i + j) % 2 == 0).to(torch.get_default_dtype()).reshape(-1)
+    return m if even else 1 - m
+
+
+def draw_cells(ax, polygons: np.ndarray, values: np.ndarray | None = None, vmax: float = 1.0,
+               cmap: str = "coolwarm", title: str = ""):
+    """Fill polygons ``(N, V, 2)`` with ``values`` on a colour scale symmetric about 0 (outlines if None)."""
+    from matplotlib.collections import PolyCollection
+
+    cells = PolyCollection(list(polygons), cmap=cmap, edgecolors="0.3", linewidths=0.3)
+    if values is None:
+        cells.set_facecolor("none")
+    else:
+        cells.set_array(np.asarray(values))
+        cells.set_clim(-vmax, vmax)
+    ax.add_collection(cells)
+    ax.autoscale_view()
+    ax.set(aspect="equal", title=title)
+    return cells
+
+
+def draw_matrix(ax, matrix: Tensor | np.ndarray, title: str = "", annotate: bool = True, vmax=None,
+                labels: tuple[str, str] = ("input $x_j$", "output $y_i$")):
+    """Heatmap of a ``(D, D)`` Jacobian, rows = outputs, exact zeros grey; entries written in if asked."""
+    m = matrix.detach().double().cpu().numpy() if isinstance(matrix, Tensor) else np.asarray(matrix)
+    vmax = vmax or float(np.abs(m).max())
+    from matplotlib import colormaps
+
+    cmap = colormaps["RdBu_r"].with_extremes(bad="0.88")
+    art = ax.imshow(np.ma.masked_equal(m, 0.0), cmap=cmap, vmin=-vmax, vmax=vmax)
+    if annotate:
+        for (i, j), v in np.ndenumerate(m):
+            ax.text(j, i, "0" if v == 0 else f"{v:.2f}", ha="center", va="center", fontsize=6,
+                    color="0.45" if v == 0 else ("w" if abs(v) > 0.6 * vmax else "k"))
+    ticks = range(m.shape[0])
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=[f"{j + 1}" for j in ticks],
+           yticklabels=[f"{i + 1}" for i in ticks], xlabel=labels[0], ylabel=labels[1], title=title)
+    return art
+

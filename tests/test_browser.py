@@ -1,0 +1,164 @@
+"""JupyterLab in headless Chromium: run notebook 06, move the depth slider with the keyboard, see it change.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and Python ``playwright``. With ``CI=true`` their
+absence is a failure; elsewhere the test is skipped with the reason. JupyterLab serves a temporary
+copy of ``notebooks/`` (Lab autosaves), and every process it starts is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOK = "06_inside_the_flow.ipynb"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# Lab settings for the test: render every cell (no windowing), no news or update pop-ups.
+SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def require(condition: bool, reason: str) -> None:
+    if not condition:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the browser test must run)")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+def stop(proc: subprocess.Popen, marker: str) -> None:
+    """Stop the server's process group, then any kernel it left (kernels run in their own session)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)  # a kernel whose files live in tmp
+        except (OSError, ValueError):
+            pass
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server over a copy of notebooks/ (with its cache, if any) and figures/."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "figures", tmp_path / "figures")
+    for name, value in SETTINGS.items():
+        path = tmp_path / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env.pop("MPLBACKEND", None)  # the kernel should use its inline backend
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.open_browser=False",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'notebooks'}",
+           "--allow-root"]
+    log = open(tmp_path / "lab.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=tmp_path / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get_json(f"{base}/api/status?token={token}")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (tmp_path / "lab.log").read_text()
+                    raise RuntimeError("JupyterLab did not start:\n" + log_text) from None
+                time.sleep(0.5)
+        yield base, token, tmp_path
+    finally:
+        stop(proc, str(tmp_path / "runtime"))
+        log.close()
+
+
+def test_depth_slider_moves_in_jupyterlab(lab):
+    require(CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "Python playwright is not installed (it is in the test extra)")
+    base, token, tmp = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            # Done when the last code cell has its execution number and no cell is pending.
+            page.wait_for_function("""() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            }""", timeout=150_000)
+            slider = page.locator(".widget-slider").first
+            picture = page.locator("img.widget-image").first
+            readout = page.locator(".widget-html-content").first
+            page.wait_for_function("() => document.querySelector('.widget-html-content')"
+                                   "?.textContent.startsWith('0 /')")
+            text_before = readout.inner_text()
+            shot_before = picture.screenshot(path=str(tmp / "before.png"))
+            slider.locator(".noUi-handle").focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => document.querySelector('.widget-html-content')"
+                                   "?.textContent.startsWith('3 /')", timeout=30_000)
+            page.wait_for_timeout(500)  # let the new PNG replace the old one
+            shot_after = picture.screenshot(path=str(tmp / "after.png"))
+            text_after = readout.inner_text()
+            slider_readout = slider.locator(".widget-readout").inner_text().strip()
+        finally:
+            browser.close()
+    assert "(k = 0/" in text_before and "(k = 3/" in text_after, (text_before, text_after)
+    assert slider_readout == "3"
+    assert shot_before != shot_after
+    assert changed_fraction(tmp / "before.png", tmp / "after.png") > 0.01
+
+
+def changed_fraction(a: Path, b: Path) -> float:
+    """Fraction of pixels that differ between two screenshots of the same element."""
+    from PIL import Image
+
+    x, y = (np.asarray(Image.open(p).convert("RGB"), dtype=int) for p in (a, b))
+    if x.shape != y.shape:
+        return 1.0
+    return float((np.abs(x - y).sum(axis=-1) > 30).mean())
