@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -71,11 +72,14 @@ def run_notebook(path: Path, timeout: int) -> tuple[float, str, list[tuple[float
     start = time.perf_counter()
     status = "ok"
     try:
-        client.execute()
+        # The kernel's own stderr (a start-up warning about TCP transport) would break the table.
+        client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as err:
         status = f"FAILED: {str(err).strip().splitlines()[-1][:80]}"
     except TimeoutError:
         status = f"FAILED: a cell ran over {timeout} s"
+    except DeadKernelError:
+        status = "FAILED: the kernel died"
     seconds = time.perf_counter() - start
     cells = []
     for index, cell in enumerate(nb.cells):

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from . import animation, data, plotting, states, zoo
+from .bijections import AffineCoupling
 from .flow import Flow, realnvp
 from .frames import depth_frames, depth_lim, smooth_frames, training_frames
 from .train import History, fit
@@ -22,25 +23,35 @@ from .train import History, fit
 README_GIFS = ("generation_smooth.gif", "inference_smooth.gif")
 
 
-def learning_run(steps: int = 600, snapshot_every: int = 50, seed: int = 0,
+def learning_run(steps: int = 500, snapshot_every: int = 50, seed: int = 0,
                  **flow_kw) -> tuple[Flow, History]:
-    """A smaller flow (4 couplings, 64 hidden) trained briefly on two moons, keeping weight snapshots."""
+    """A smaller flow (4 couplings, 64 hidden) trained briefly on two moons, keeping weight snapshots.
+
+    A few seconds of training (batches of 256) instead of the default flow's half minute, so that a
+    notebook can afford it; the pictures of how it learns look the same.
+    """
     flow = realnvp(**{"n_layers": 4, "hidden": 64, "seed": seed, **flow_kw})
-    history = fit(flow, data.sampler("two_moons", seed=seed), steps=steps, seed=seed, progress=False,
-                  snapshot_every=snapshot_every, warmup=min(100, steps // 4))
+    history = fit(flow, data.sampler("two_moons", seed=seed), steps=steps, batch_size=256, seed=seed,
+                  progress=False, snapshot_every=snapshot_every, warmup=min(100, steps // 4))
     return flow, history
 
 
-def strip_depths(flow: Flow, count: int = 8) -> list[int]:
-    """About ``count`` depths from 0 to K, evenly spread, ending at K."""
-    K = len(flow)
-    return sorted({round(i * K / (count - 1)) for i in range(count)})
+def strip_depths(flow: Flow, direction: str = "inference", count: int | None = None) -> list[int]:
+    """Depth 0 and the depths right after each coupling step (a permutation only mirrors the state).
+
+    With ``count``, about that many of them, evenly spread, always including the first and last.
+    """
+    ks = [0] + [k for k, (layer, _) in enumerate(states.steps(flow, direction), 1)
+                if isinstance(layer, AffineCoupling)]
+    if count is None or count >= len(ks):
+        return ks
+    return [ks[i] for i in sorted({round(j * (len(ks) - 1) / (count - 1)) for j in range(count)})]
 
 
-def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count: int = 8):
-    """The static twin of the depth slider: points and grid at a few depths, in a row."""
+def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0):
+    """The static twin of the depth slider: points and grid at depth 0 and after every coupling."""
     frames = depth_frames(flow, direction, n, seed, depth_lim(flow, n, seed), maps=False)
-    return animation.strip(frames, strip_depths(flow, count))
+    return animation.strip(frames, strip_depths(flow, direction))
 
 
 @torch.no_grad()
@@ -48,7 +59,7 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5):
     """Top row: g_k, part-way along the generation path. Bottom: the 2018 blog's ``inverse(z, k)``."""
     z = flow.base_sample(n, seed=seed)
     colors = plotting.label_colors(states.quadrants(z), "quadrants")
-    ks = strip_depths(flow, count)
+    ks = strip_depths(flow, "generation", count)
     gen = states.path(flow, z, "generation")
     lim = depth_lim(flow, n, seed)
     fig, axes = plotting.subplots(len(ks), 2, size=2.0)
@@ -74,7 +85,8 @@ def write_all(flow: Flow, out: str | Path, n: int = 1000, seed: int = 0,
         results.append(animation.save_gif(depth_frames(flow, direction, n, seed, lim),
                                           out / f"{direction}_layers.gif", fps=2, hold=1.5))
         results.append(animation.save_gif(smooth_frames(flow, direction, n, seed, lim),
-                                          out / f"{direction}_smooth.gif", fps=12, hold=1.5, size=3.2))
+                                          out / f"{direction}_smooth.gif", fps=12, hold=1.5, size=3.2,
+                                          colors=64))
         results.append(_save_png(depth_strip(flow, direction, n, seed), out / f"{direction}_strip.png"))
     results.append(_save_png(shorter_models(flow, n, seed), out / "shorter_models.png"))
     run_flow, history = run or learning_run(seed=seed)

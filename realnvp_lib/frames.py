@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Frames:
     lim: tuple[tuple[float, float], tuple[float, float]]
     density: list[np.ndarray] | None = None
     logdet: list[np.ndarray] | None = None
+    density_title: str = "density at this depth"
 
     def __len__(self) -> int:
         return len(self.points)
@@ -100,9 +102,9 @@ def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=
     pts, depths = st.smooth_path(flow, x, direction, coupling_frames, mix_frames)
     grid = st.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
-    letter = "h" if direction == "inference" else "g"
-    titles = [f"{direction}: {letter} at depth {d:.2f} of {len(flow)}" for d in depths]
-    return Frames(direction + " (smooth)", points, grid, titles, labels.numpy(),
+    names = [""] + [f": {st.step_name(*s)}" for s in st.steps(flow, direction)]
+    titles = [f"depth {d:.2f} / {len(flow)}{names[math.ceil(d)]}" for d in depths]  # short: text is slow
+    return Frames(f"{direction}, moving inside each step", points, grid, titles, labels.numpy(),
                   "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed))
 
 
@@ -124,4 +126,5 @@ def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 
             grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
         density.append(np.exp(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n)))
         titles.append(f"samples after {step} training steps")
-    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim, density=density)
+    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim, density=density,
+                  density_title="model density p(x)")

@@ -38,12 +38,14 @@ class FrameSlider:
         self.slider = widgets.IntSlider(0, 0, len(first) - 1, description=description,
                                         continuous_update=True, layout=widgets.Layout(width="420px"))
         self.readout = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        width = int(self.figure.fig.get_figwidth() * self.figure.fig.dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))  # 1:1 pixels
         self.seconds: list[float] = []
         self.slider.observe(self._on_change, names="value")
         self.toggle.observe(self._on_toggle, names="value")
         top = [self.toggle] if len(self.frames) > 1 else []
         self.widget = widgets.VBox([*top, self.slider, self.readout, self.image])
+        self.widget.add_class("realnvp-frame-slider")  # a handle for the browser test
         self.update()
 
     @property
@@ -58,7 +60,7 @@ class FrameSlider:
     @property
     def offsets(self) -> np.ndarray:
         """The points the figure actually shows (the scatter's offsets)."""
-        return np.asarray(self.figure.scatter.get_offsets())
+        return self.figure.offsets()
 
     @property
     def title(self) -> str:

@@ -29,7 +29,7 @@ def test_frame_figure_moves_artists_and_clamps(depth):
     assert fig.panels == ["points", "density", "logdet"]
     first = fig.rgb()
     assert fig.show(2) == 2
-    np.testing.assert_array_equal(fig.scatter.get_offsets(), depth.points[2])
+    np.testing.assert_array_equal(fig.offsets(), depth.points[2])
     assert fig.title.get_text() == depth.titles[2]
     assert not np.array_equal(fig.rgb(), first)
     assert fig.show(99) == len(depth) - 1 and fig.show(-3) == 0
@@ -58,7 +58,7 @@ def test_to_palette_is_exact_on_palette_colours():
 
 def test_strip_draws_the_requested_depths(depth):
     fig = animation.strip(depth, [0, 2, 5])
-    assert len(fig.axes) == 3 and "h_5" in fig.axes[2].get_title()
+    assert len(fig.axes) == 3 and fig.axes[2].get_title() == "k = 5"
 
 
 @pytest.fixture(scope="module")

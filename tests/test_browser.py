@@ -33,6 +33,10 @@ SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"wind
                 {"fetchNews": "false", "checkForUpdates": False}}
 
 
+READOUT_STARTS = """prefix => document.querySelector('.realnvp-frame-slider .widget-html-content')
+    ?.textContent.trim().startsWith(prefix)"""
+
+
 def require(condition: bool, reason: str) -> None:
     if not condition:
         if os.environ.get("CI") == "true":
@@ -68,12 +72,33 @@ def stop(proc: subprocess.Popen, marker: str) -> None:
             pass
 
 
+def strip_outputs(path: Path) -> None:
+    """Open the notebook as a reader's fresh copy would be: no outputs, no execution counts."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    path.write_text(json.dumps(nb))
+
+
+@pytest.fixture
+def sync_playwright():
+    """Playwright's entry point, once Chromium and playwright are known to be there."""
+    require(CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "Python playwright is not installed (it is in the test extra)")
+    return sync_playwright
+
+
 @pytest.fixture
 def lab(tmp_path):
     """A JupyterLab server over a copy of notebooks/ (with its cache, if any) and figures/."""
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(ROOT / "figures", tmp_path / "figures")
+    strip_outputs(tmp_path / "notebooks" / NOTEBOOK)
     for name, value in SETTINGS.items():
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,9 +108,12 @@ def lab(tmp_path):
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
     env.pop("MPLBACKEND", None)  # the kernel should use its inline backend
+    # The kernel shares the cores with Chromium; torch's spinning OpenMP threads would then make
+    # training (when notebooks/cache is empty, as in a fresh CI checkout) many times slower.
+    env["OMP_NUM_THREADS"] = "1"
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.open_browser=False",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'notebooks'}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
            "--allow-root"]
     log = open(tmp_path / "lab.log", "wb")
     proc = subprocess.Popen(cmd, cwd=tmp_path / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -108,50 +136,72 @@ def lab(tmp_path):
         log.close()
 
 
-def test_depth_slider_moves_in_jupyterlab(lab):
-    require(CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "Python playwright is not installed (it is in the test extra)")
+def test_depth_slider_moves_in_jupyterlab(sync_playwright, lab):
     base, token, tmp = lab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            wait_for_idle_kernel(base, token)
             page.locator(".lm-MenuBar-item", has_text="Run").first.click()
             page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            accept_kernel_dialog(page)
             # Done when the last code cell has its execution number and no cell is pending.
             page.wait_for_function("""() => {
                 const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
                 return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""", timeout=150_000)
-            slider = page.locator(".widget-slider").first
-            picture = page.locator("img.widget-image").first
-            readout = page.locator(".widget-html-content").first
-            page.wait_for_function("() => document.querySelector('.widget-html-content')"
-                                   "?.textContent.startsWith('0 /')")
+            }""", timeout=170_000)
+            depth = page.locator(".realnvp-frame-slider").first  # not tqdm's progress-bar widgets
+            slider = depth.locator(".widget-slider")
+            picture = depth.locator("img.widget-image")
+            readout = depth.locator(".widget-html-content")
+            page.wait_for_function(READOUT_STARTS, arg="0 /")
             text_before = readout.inner_text()
             shot_before = picture.screenshot(path=str(tmp / "before.png"))
             slider.locator(".noUi-handle").focus()
             for _ in range(3):
                 page.keyboard.press("ArrowRight")
-            page.wait_for_function("() => document.querySelector('.widget-html-content')"
-                                   "?.textContent.startsWith('3 /')", timeout=30_000)
+            page.wait_for_function(READOUT_STARTS, arg="3 /", timeout=30_000)
             page.wait_for_timeout(500)  # let the new PNG replace the old one
             shot_after = picture.screenshot(path=str(tmp / "after.png"))
             text_after = readout.inner_text()
             slider_readout = slider.locator(".widget-readout").inner_text().strip()
+        except Exception:
+            page.screenshot(path=str(tmp / "failure.png"), full_page=True)  # for whoever debugs CI
+            errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+            print("stderr outputs:", [errors.nth(i).inner_text()[-500:] for i in range(errors.count())])
+            raise
         finally:
             browser.close()
     assert "(k = 0/" in text_before and "(k = 3/" in text_after, (text_before, text_after)
     assert slider_readout == "3"
     assert shot_before != shot_after
     assert changed_fraction(tmp / "before.png", tmp / "after.png") > 0.01
+
+
+def wait_for_idle_kernel(base: str, token: str, timeout: float = 60) -> None:
+    """Wait until the notebook's session has a started kernel that reports idle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sessions = get_json(f"{base}/api/sessions?token={token}")
+        if sessions and all(s["kernel"]["execution_state"] == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"no idle kernel after {timeout} s")
+
+
+def accept_kernel_dialog(page) -> None:
+    """If Lab still asks which kernel to use (a slow start), take the preselected Python 3."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    try:
+        dialog.wait_for(timeout=3_000)
+    except Exception:  # playwright's TimeoutError: no dialog, the usual case
+        return
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
 
 
 def changed_fraction(a: Path, b: Path) -> float:
