@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 
@@ -38,7 +37,7 @@ def true_entropy(noise: float) -> float:
 
 
 def run(name: str, model: dict, noise: float, seconds: float) -> dict:
-    """Train ``realnvp(**model)`` with ``fit``'s defaults for at most ``seconds``; evaluate on fresh points."""
+    """Train ``realnvp(**model)`` with fit defaults for at most ``seconds``; score on fresh points."""
     flow = rl.realnvp(**model)
     data = rl.data.sampler("two_moons", seed=0, noise=noise)
     history = rl.fit(flow, data, max_seconds=seconds, progress=False)

@@ -6,20 +6,7 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-
-
-def randomize(module: torch.nn.Module, seed: int = 0, std: float = 0.3) -> torch.nn.Module:
-    """Add seeded noise to every parameter (the zero-initialised last layers included).
-
-    Matrices get ``std / sqrt(fan_in)`` so the scales s stay O(std) even for D = 64: far from the
-    identity, yet in the range a trained flow lives in.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
-    return module
+from realnvp_lib.mathviz import randomize
 
 
 def all_bijections(dim: int, seed: int = 0) -> dict[str, rl.Bijection]:
