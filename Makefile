@@ -1,7 +1,7 @@
 # Two commands for readers (`make lab`, `make test`) and two for maintainers
 # (`make figures`, `make notebooks`). Each creates .venv on first use.
 PYTHON ?= python3
-# The CPU wheel this project is developed and tested with; any torch >= 2.2 works elsewhere
+# The CPU wheel this project is developed and tested with; any torch >= 2.4 works elsewhere
 # (set TORCH= to keep the torch you already have).
 TORCH ?= torch==2.13.0
 VENV := .venv

@@ -89,3 +89,13 @@ def test_overflow_inside_the_flow_is_a_non_finite_loss():
         flow.bijections[0].net[-1].bias.fill_(100.0)  # exp(100) overflows float32 inside the flow
     with pytest.raises(rl.NonFiniteLossError, match="at step 0 of 5"):
         rl.fit(flow, rl.data.sampler("two_moons"), steps=5, progress=False)
+
+
+def test_fit_restores_the_callers_thread_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        rl.fit(small_flow(), rl.data.two_moons(256), steps=3, batch_size=64, progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
