@@ -6,6 +6,10 @@ import torch
 from torch import Tensor
 
 
+class NonFiniteInputError(ValueError):
+    """A batch holds NaN or inf; a ``ValueError`` that ``fit`` can tell apart from a shape error."""
+
+
 def check_batch(x: Tensor, dim: int, name: str = "x") -> None:
     """Raise ``ValueError`` unless ``x`` is a finite float tensor of shape ``(B, dim)``.
 
@@ -31,7 +35,7 @@ def check_batch(x: Tensor, dim: int, name: str = "x") -> None:
     # surface layers later as a mysterious non-finite loss.
     if not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).any(dim=1).sum())
-        raise ValueError(f"{name} contains NaN or inf values (in {bad} of {x.shape[0]} rows)")
+        raise NonFiniteInputError(f"{name} contains NaN or inf values (in {bad} of {x.shape[0]} rows)")
 
 
 def check_mask(mask: Tensor | list[int] | tuple[int, ...]) -> Tensor:

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .checks import check_batch
+from .checks import NonFiniteInputError, check_batch
 from .flow import Flow
 
 
@@ -128,9 +128,7 @@ def _train(flow: Flow, data: Tensor | Callable[[int], Tensor], cfg: FitConfig, p
         batch = next(batches)
         try:
             loss = -flow.log_prob(batch).mean()
-        except ValueError as err:  # a layer's output overflowed, so the next layer's check refused it
-            if "NaN or inf" not in str(err):
-                raise
+        except NonFiniteInputError:  # a layer's output overflowed and the next layer refused it
             loss = batch.new_tensor(math.inf)
         value = loss.item()
         if not math.isfinite(value):
