@@ -119,8 +119,8 @@ def make_permutation(kind: str, dim: int, seed: int) -> Bijection | None:
 
 def realnvp(
     dim: int = 2,
-    n_layers: int = 8,
-    hidden: int = 128,
+    n_layers: int = 10,
+    hidden: int = 64,
     permutation: str = "swap",
     n_hidden: int = 2,
     scale_bound: float | None = 3.0,

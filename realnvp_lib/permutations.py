@@ -31,12 +31,12 @@ class Permutation(Bijection):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (x[:, perm], zeros (B,))``."""
         check_batch(x, self.dim)
-        return x[:, self.perm], x.new_zeros(x.shape[0])
+        return x.index_select(1, self.perm), x.new_zeros(x.shape[0])
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
         """``y: (B, D) -> (y[:, inv_perm], zeros (B,))``."""
         check_batch(y, self.dim, "y")
-        return y[:, self.inv_perm], y.new_zeros(y.shape[0])
+        return y.index_select(1, self.inv_perm), y.new_zeros(y.shape[0])
 
     def extra_repr(self) -> str:
         return f"perm={self.perm.tolist()}"

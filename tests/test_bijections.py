@@ -134,6 +134,17 @@ def test_bad_input_raises(kind, bad, message):
         layer.inverse(bad)
 
 
+def test_huge_finite_input_is_not_mistaken_for_inf():
+    # check_batch's fast test sums the batch; a finite batch whose float32 sum overflows must pass.
+    from realnvp_lib.checks import check_batch
+
+    huge = torch.tensor([[3e38, 3e38], [-1.0, float("nan")]])
+    assert not torch.isfinite(huge[:1].sum())
+    check_batch(huge[:1], 2)
+    with pytest.raises(ValueError, match=r"NaN or inf values \(in 1 of 2 rows\)"):
+        check_batch(huge, 2)
+
+
 def test_bad_permutation_raises():
     with pytest.raises(ValueError, match="permutation of 0..2"):
         rl.Permutation([0, 0, 2])

@@ -65,6 +65,32 @@ def test_max_seconds_stops_early():
     assert history.stopped_by_time and history.steps == 1
 
 
+def test_learning_rate_follows_the_schedule():
+    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=60, lr=1e-3, warmup=20,
+                     progress=False)
+    # warmup 20 is capped at a tenth of the 60 steps: 6 rising steps, then a cosine to zero
+    expected = [1e-3 * ((k + 1) / 6 if k < 6 else 0.5 * (1 + np.cos(np.pi * (k - 6) / 54)))
+                for k in range(60)]
+    np.testing.assert_allclose(history.lrs, expected, rtol=1e-12)
+
+
+def test_time_budget_anneals_the_learning_rate():
+    # Far too many steps for one second: the schedule must follow the clock and end decayed.
+    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=10**7, max_seconds=1.0,
+                     progress=False)
+    assert history.stopped_by_time and 10 < history.steps < 10**5
+    lrs = np.array(history.lrs)
+    assert lrs.max() == pytest.approx(rl.FitConfig.lr, rel=0.05)
+    assert lrs[-1] < 0.05 * rl.FitConfig.lr
+    peak = int(lrs.argmax())
+    assert np.all(np.diff(lrs[peak:]) <= 0)  # after the warm-up it only decreases
+
+
+def test_negative_budget_raises():
+    with pytest.raises(ValueError, match="max_seconds"):
+        rl.fit(small_flow(), rl.data.sampler("two_moons"), max_seconds=-1, progress=False)
+
+
 def test_snapshots_are_kept_and_loadable():
     flow = small_flow()
     history = rl.fit(flow, rl.data.two_moons(512), steps=20, batch_size=128, snapshot_every=10,
@@ -99,3 +125,21 @@ def test_fit_restores_the_callers_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_grad_clip_matches_torch(scale):
+    # fit's clipping skips the rescale when under the limit; it must agree with torch's on both sides.
+    from realnvp_lib.train import _clip_grad_norm
+
+    ours, ref = rl.realnvp(n_layers=3, hidden=8, seed=0), rl.realnvp(n_layers=3, hidden=8, seed=0)
+    gen = torch.Generator().manual_seed(1)
+    for p, q in zip(ours.parameters(), ref.parameters()):
+        p.grad = scale * torch.randn(p.shape, generator=gen)
+        q.grad = p.grad.clone()
+    _clip_grad_norm(list(ours.parameters()), 5.0)
+    torch.nn.utils.clip_grad_norm_(list(ref.parameters()), 5.0)
+    for p, q in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=0)
+    total = torch.linalg.vector_norm(torch.cat([p.grad.ravel() for p in ours.parameters()]))
+    assert total <= 5.0 * (1 + 1e-5)
