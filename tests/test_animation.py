@@ -37,6 +37,21 @@ def test_frame_figure_moves_artists_and_clamps(depth):
     assert fig.png()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_reused_title_pixels_match_drawn_text(depth):
+    # rgb() pastes each title's pre-rendered pixels; a frame must equal one with the text drawn.
+    def drawn(fig):
+        fig.fig.canvas.restore_region(fig._background)
+        for artist in fig._moving:
+            fig.fig.draw_artist(artist)
+        return np.asarray(fig.fig.canvas.buffer_rgba())[..., :3].copy()
+
+    fig = animation.FrameFigure(depth)
+    assert len(fig._title_pixels) == len(set(depth.titles))
+    for k in [*range(len(depth)), *range(len(depth) - 1, -1, -1)]:
+        fig.show(k)
+        np.testing.assert_array_equal(fig.rgb(), drawn(fig))
+
+
 def test_save_gif_one_frame_per_state_loops_forever(depth, tmp_path):
     info = animation.save_gif(depth, tmp_path / "a.gif", fps=4)
     assert gif_info(tmp_path / "a.gif") == (len(depth), 0)
