@@ -3,7 +3,7 @@
 Trains ``rl.realnvp()`` with ``rl.fit``'s defaults on a fresh stream of scikit-learn two moons
 (noise 0.05) with ``torch.set_num_threads(2)`` (``fit`` then uses ``FitConfig.threads`` while it
 trains), capped at ``--seconds`` of training (passed to ``fit`` as ``max_seconds``: on a slow
-machine the run gets fewer than its 2800 steps, and its learning-rate schedule follows the clock so
+machine the run gets fewer than its 2400 steps, and its learning-rate schedule follows the clock so
 that it still ends annealed), then scores the flow on 20 000 fresh test points:
 
 * ``test NLL``: mean ``-log q(x)`` over the test points (nats);

@@ -66,11 +66,11 @@ def test_max_seconds_stops_early():
 
 
 def test_learning_rate_follows_the_schedule():
-    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=60, lr=1e-3, warmup=20,
+    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=64, lr=1e-3, warmup=20,
                      progress=False)
-    # warmup 20 is capped at a tenth of the 60 steps: 6 rising steps, then a cosine to zero
-    expected = [1e-3 * ((k + 1) / 6 if k < 6 else 0.5 * (1 + np.cos(np.pi * (k - 6) / 54)))
-                for k in range(60)]
+    # warmup 20 is capped at an eighth of the 64 steps: 8 rising steps, then a cosine to zero
+    expected = [1e-3 * ((k + 1) / 8 if k < 8 else 0.5 * (1 + np.cos(np.pi * (k - 8) / 56)))
+                for k in range(64)]
     np.testing.assert_allclose(history.lrs, expected, rtol=1e-12)
 
 
