@@ -33,8 +33,8 @@ class FitConfig:
     # annealed. The result then depends on the machine's speed; the notebooks use steps alone.
     max_seconds: float | None = None
     warmup: int = 300  # linear warm-up steps (at most an eighth of the run), then cosine decay to 0
-    # A shorter memory for Adam's second moment than the usual 0.999: with lr 5e-3 it was as fast
-    # and landed closer to the true density on every seed tried (benchmarks/train_quality.py).
+    # A shorter memory for Adam's second moment than the usual 0.999: at the same cost it landed
+    # closer to the true density on average over the seeds tried (benchmarks/train_quality.py).
     betas: tuple[float, float] = (0.9, 0.99)
     ema: float | None = 0.995  # Polyak averaging of the weights; None to train without it
     grad_clip: float | None = 100.0  # a rare huge gradient should nudge, not wreck, the flow
