@@ -65,10 +65,10 @@ class FrameFigure:
         self.title = self.fig.suptitle(frames.titles[0])
         # Blitting: draw everything that never changes once, keep those pixels, and per frame paint
         # only the moving artists over a copy of them (text and ticks are most of a full redraw).
-        self._moving = [self.lines, *self.scatters, *self.images.values(), self.title]
+        self._moving = [self.lines, *self.scatters, *self.images.values()]
         if "logdet" in self.images:
             self._moving.append(self.ghost)
-        for artist in self._moving:
+        for artist in [*self._moving, self.title]:
             artist.set_animated(True)
         self.k = -1
         self.show(0)
@@ -117,8 +117,7 @@ class FrameFigure:
         canvas.restore_region(self._background)
         canvas.restore_region(self._title_pixels[self.title.get_text()])
         for artist in self._moving:
-            if artist is not self.title:
-                self.fig.draw_artist(artist)
+            self.fig.draw_artist(artist)
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
     def png(self) -> bytes:

@@ -78,22 +78,22 @@ class AffineCoupling(Bijection):
         self.dim = mask.numel()
         self.scale_bound = scale_bound
         self.register_buffer("mask", mask)
-        self.register_buffer("free", 1 - mask, persistent=False)  # (1 - b), used on every call
         self.net = mlp(self.dim, 2 * self.dim, hidden, n_hidden, activation)
 
     def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(s, t)``, each ``(B, D)``, already zero on the pass-through coordinates."""
         raw_s, t = self.net(x_cond).chunk(2, dim=1)
         s = raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
+        free = 1 - self.mask
         # Masking here, not after the sum, keeps the log-det to the coordinates that move.
-        return s * self.free, t * self.free
+        return s * free, t * free
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (y: (B, D), logdet: (B,))``, data -> latent."""
         check_batch(x, self.dim)
         x_cond = x * self.mask
         s, t = self.scale_shift(x_cond)
-        y = x_cond + self.free * (x * torch.exp(s) + t)
+        y = x_cond + (1 - self.mask) * (x * torch.exp(s) + t)
         return y, s.sum(dim=1)
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -101,7 +101,7 @@ class AffineCoupling(Bijection):
         check_batch(y, self.dim, "y")
         y_cond = y * self.mask
         s, t = self.scale_shift(y_cond)
-        x = y_cond + self.free * ((y - t) * torch.exp(-s))
+        x = y_cond + (1 - self.mask) * ((y - t) * torch.exp(-s))
         return x, -s.sum(dim=1)
 
     def extra_repr(self) -> str:

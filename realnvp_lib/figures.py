@@ -32,7 +32,7 @@ def learning_run(steps: int = 500, snapshot_every: int = 50, seed: int = 0,
     """
     flow = realnvp(**{"n_layers": 4, "hidden": 64, "seed": seed, **flow_kw})
     history = fit(flow, data.sampler("two_moons", seed=seed), steps=steps, batch_size=256, seed=seed,
-                  progress=False, snapshot_every=snapshot_every, warmup=min(100, steps // 4))
+                  progress=False, snapshot_every=snapshot_every, warmup=100)
     return flow, history
 
 

@@ -197,6 +197,8 @@ def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
     need it, a few percent of a training step for these small flows.
     """
     grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     if norm > max_norm:
         torch._foreach_mul_(grads, max_norm / (float(norm) + 1e-6))

@@ -41,7 +41,7 @@ def test_reused_title_pixels_match_drawn_text(depth):
     # rgb() pastes each title's pre-rendered pixels; a frame must equal one with the text drawn.
     def drawn(fig):
         fig.fig.canvas.restore_region(fig._background)
-        for artist in fig._moving:
+        for artist in [fig.title, *fig._moving]:
             fig.fig.draw_artist(artist)
         return np.asarray(fig.fig.canvas.buffer_rgba())[..., :3].copy()
 

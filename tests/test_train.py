@@ -65,6 +65,14 @@ def test_max_seconds_stops_early():
     assert history.stopped_by_time and history.steps == 1
 
 
+def test_grad_clip_without_gradients_does_nothing():
+    from realnvp_lib.train import _clip_grad_norm
+
+    flow = small_flow()
+    _clip_grad_norm(list(flow.parameters()), 1.0)  # torch's clip_grad_norm_ accepts this too
+    assert all(p.grad is None for p in flow.parameters())
+
+
 def test_learning_rate_follows_the_schedule():
     history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=64, lr=1e-3, warmup=20,
                      progress=False)
