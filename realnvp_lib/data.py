@@ -86,11 +86,14 @@ DATASETS: dict[str, Callable[..., Tensor]] = {
 }
 
 
-def sampler(name: str | Callable[..., Tensor], seed: int = 0, **kwargs) -> Callable[[int], Tensor]:
-    """A callable ``n -> (n, 2)`` that draws a *fresh* batch on every call, reproducibly.
+def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536,
+            **kwargs) -> Callable[[int], Tensor]:
+    """A callable ``n -> (n, D)`` that returns *fresh* points on every call, reproducibly.
 
     It owns its random state (nothing global), so ``fit(flow, sampler("two_moons"))`` trains on
-    an endless stream and the same seed gives the same stream.
+    an endless stream and the same seed gives the same stream. Points are drawn ``pool`` at a
+    time and handed out in order, never twice: one sklearn call costs about as much for 65 536
+    points as for 512, and per batch it was a tenth of a training step.
 
     >>> draw = sampler("two_moons", seed=3)
     >>> a, b = draw(5), draw(5)
@@ -99,8 +102,20 @@ def sampler(name: str | Callable[..., Tensor], seed: int = 0, **kwargs) -> Calla
     """
     fn = DATASETS[name] if isinstance(name, str) else name
     rng = np.random.RandomState(seed)
+    unused: Tensor | None = None
 
     def draw(n: int) -> Tensor:
-        return fn(n, seed=rng, **kwargs)
+        nonlocal unused
+        _check_n(n)
+        if unused is None or unused.shape[0] < n:
+            fresh = fn(max(n, pool), seed=rng, **kwargs)
+            if not isinstance(fresh, Tensor):
+                raise TypeError(f"sampler needs a function returning one (n, D) tensor, got {type(fresh)}")
+            # Shuffled, so any slice is an i.i.d. sample even from a sampler that lists its
+            # classes in order (double_moon puts all of moon 0 first).
+            fresh = fresh[torch.from_numpy(rng.permutation(fresh.shape[0]))]
+            unused = fresh if unused is None else torch.cat([unused, fresh])
+        batch, unused = unused[:n], unused[n:]
+        return batch
 
     return draw
