@@ -111,3 +111,12 @@ def test_zoo_retrain_ignores_the_cache(tmp_path, monkeypatch):
     assert hist is None
     _, hist = rl.zoo.two_moons_flow(tmp_path, progress=False, retrain=True)
     assert hist is not None and len(list(tmp_path.iterdir())) == 1
+
+
+def test_zoo_cache_name_follows_the_recipe(monkeypatch):
+    # A cache from an older recipe must not be loaded: the name changes with it.
+    name = rl.zoo.cache_path("cache", noise=0.05, seed=0)
+    assert name != rl.zoo.cache_path("cache", noise=0.1, seed=0)
+    assert name != rl.zoo.cache_path("cache", noise=0.05, seed=1)
+    monkeypatch.setattr(rl.zoo, "RECIPE_VERSION", rl.zoo.RECIPE_VERSION + 1)
+    assert name != rl.zoo.cache_path("cache", noise=0.05, seed=0)
