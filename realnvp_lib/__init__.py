@@ -4,15 +4,19 @@ Direction convention, everywhere: ``forward`` maps data -> latent and returns ``
 ``inverse`` maps latent -> data and returns ``(x, logdet)``; ``logdet`` has shape ``(B,)``.
 """
 
-from . import data, density, zoo
-from .bijections import AffineCoupling, Bijection, alternating_mask, half_mask
-from .flow import PERMUTATIONS, Flow, load_flow, make_permutation, realnvp, save_flow
+from . import ablation, calculus, data, density, learner, paths, pitfalls, pretrained, scores
+from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
+from .checkpoint import load_flow, save_flow
+from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
+from .learner import randomize
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .train import FitConfig, History, NonFiniteLossError, fit
+from .validation import NonFiniteInputError
 
 __all__ = [
-    "AffineCoupling", "Bijection", "FitConfig", "Flow", "History", "LULinear",
-    "NonFiniteLossError", "PERMUTATIONS", "Permutation", "RandomPermutation", "Reverse",
-    "SwapHalves", "alternating_mask", "data", "density", "fit", "half_mask", "load_flow",
-    "make_permutation", "realnvp", "save_flow", "zoo",
+    "AffineCoupling", "Bijection", "FitConfig", "Flow", "History", "LULinear", "NonFiniteInputError",
+    "NonFiniteLossError", "PERMUTATIONS", "Permutation", "RandomPermutation", "Reverse", "SwapHalves",
+    "ablation", "alternating_mask", "calculus", "checkerboard_mask", "data", "density", "fit",
+    "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls", "pretrained",
+    "randomize", "realnvp", "save_flow", "scores",
 ]

@@ -13,7 +13,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .checks import check_batch, check_mask
+from .validation import check_batch, check_mask
+
+__all__ = ["ACTIVATIONS", "AffineCoupling", "Bijection", "affine", "alternating_mask", "checkerboard_mask",
+           "half_mask", "mlp"]
 
 ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -49,6 +52,18 @@ def mlp(d_in: int, d_out: int, hidden: int, n_hidden: int, activation: str) -> n
     return nn.Sequential(*layers, last)
 
 
+def affine(x: Tensor, s: Tensor, t: Tensor, inverse: bool = False) -> Tensor:
+    """The coupling formula: ``x * exp(s) + t``, or its inverse ``(x - t) * exp(-s)``; all ``(B, D)``.
+
+    With ``s`` and ``t`` already zero where the mask is 1 this is exactly
+    ``b*x + (1-b) * (x * exp(s) + t)``: the pass-through coordinates come out as ``x * 1 + 0``.
+
+    >>> affine(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, 0.5]]), torch.tensor([[0.0, 1.0]]))
+    tensor([[1.0000, 4.2974]])
+    """
+    return (x - t) * torch.exp(-s) if inverse else x * torch.exp(s) + t
+
+
 class AffineCoupling(Bijection):
     """Affine coupling layer (RealNVP, Dinh et al. 2017, eq. 9).
 
@@ -80,29 +95,28 @@ class AffineCoupling(Bijection):
         self.register_buffer("mask", mask)
         self.net = mlp(self.dim, 2 * self.dim, hidden, n_hidden, activation)
 
+    def bounded_scale(self, raw_s: Tensor) -> Tensor:
+        """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``."""
+        return raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
+
     def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(s, t)``, each ``(B, D)``, already zero on the pass-through coordinates."""
         raw_s, t = self.net(x_cond).chunk(2, dim=1)
-        s = raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
         free = 1 - self.mask
         # Masking here, not after the sum, keeps the log-det to the coordinates that move.
-        return s * free, t * free
+        return self.bounded_scale(raw_s) * free, t * free
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (y: (B, D), logdet: (B,))``, data -> latent."""
         check_batch(x, self.dim)
         s, t = self.scale_shift(x * self.mask)
-        # s = t = 0 where b = 1, so this is exactly b*x + (1-b)*(x*exp(s) + t): the pass-through
-        # coordinates come out bit-for-bit as x*1 + 0, with three fewer ops per layer and step.
-        y = x * torch.exp(s) + t
-        return y, s.sum(dim=1)
+        return affine(x, s, t), s.sum(dim=1)
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
         """``y: (B, D) -> (x: (B, D), logdet: (B,))``; s and t are re-evaluated, never inverted."""
         check_batch(y, self.dim, "y")
         s, t = self.scale_shift(y * self.mask)  # y*b = x*b: the conditioner sees the same input
-        x = (y - t) * torch.exp(-s)  # = b*y + (1-b)*(y - t)*exp(-s), as in forward
-        return x, -s.sum(dim=1)
+        return affine(y, s, t, inverse=True), -s.sum(dim=1)
 
     def extra_repr(self) -> str:
         return f"mask={self.mask.int().tolist()}, scale_bound={self.scale_bound}"
@@ -126,4 +140,15 @@ def alternating_mask(dim: int, even: bool = True) -> Tensor:
     [1.0, 0.0, 1.0, 0.0, 1.0]
     """
     m = (torch.arange(dim) % 2 == 0).to(torch.get_default_dtype())
+    return m if even else 1 - m
+
+
+def checkerboard_mask(height: int, width: int, even: bool = True) -> Tensor:
+    """Flattened ``(height * width,)`` checkerboard mask of an image (Dinh et al. 2017, fig. 3).
+
+    >>> checkerboard_mask(2, 3).view(2, 3).tolist()
+    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    m = ((i + j) % 2 == 0).to(torch.get_default_dtype()).reshape(-1)
     return m if even else 1 - m

@@ -1,13 +1,17 @@
-"""2-D toy data sets as ``(n, 2)`` float32 tensors, each reproducible from a seed."""
+"""Toy data sets as ``(n, D)`` float32 tensors, fixed per seed, and samplers of fresh batches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from sklearn.datasets import make_circles, make_moons
 from torch import Tensor
+
+__all__ = ["DATASETS", "circles", "double_moon", "eight_gaussians", "moons_in_noise", "sampler",
+           "two_moons"]
 
 Seed = int | np.random.RandomState | None
 
@@ -26,8 +30,17 @@ def _out(x: np.ndarray, y: np.ndarray, labels: bool) -> Tensor | tuple[Tensor, T
     return (xt, torch.as_tensor(y, dtype=torch.long)) if labels else xt
 
 
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite positive number, got {value!r}")
+
+
 def two_moons(n: int, noise: float = 0.05, seed: Seed = 0, labels: bool = False):
     """``n`` points of scikit-learn's ``make_moons`` (shuffled), ``(n, 2)`` float32.
+
+    The points are FIXED per seed: ``two_moons(512)`` returns the same 512 points on every call.
+    For fresh points on every call (what training wants), use ``sampler("two_moons", seed=...)``.
 
     Outer moon ``(cos t, sin t)``, inner moon ``(1 - cos t, 1/2 - sin t)``, ``t ~ U[0, pi]``
     (evenly spaced in sklearn), plus ``N(0, noise^2 I)``. With ``labels=True`` also return
@@ -37,6 +50,7 @@ def two_moons(n: int, noise: float = 0.05, seed: Seed = 0, labels: bool = False)
     torch.Size([4, 2])
     """
     _check_n(n)
+    _check_positive(noise=noise)
     x, y = make_moons(n_samples=n, noise=noise, random_state=_rng(seed))
     return _out(x, y, labels)
 
@@ -65,6 +79,7 @@ def circles(n: int, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0, la
     """Two concentric circles (sklearn ``make_circles``), ``(n, 2)`` float32: a shape no single
     coupling can bend into a Gaussian."""
     _check_n(n)
+    _check_positive(noise=noise, factor=factor)
     x, y = make_circles(n_samples=n, noise=noise, factor=factor, random_state=_rng(seed))
     return _out(x, y, labels)
 
@@ -73,6 +88,7 @@ def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 
                     labels: bool = False):
     """An equal mixture of 8 isotropic Gaussians on a circle, ``(n, 2)`` float32: a multimodal test."""
     _check_n(n)
+    _check_positive(radius=radius, std=std)
     rng = _rng(seed)
     k = rng.randint(0, 8, n)
     angle = k * np.pi / 4
@@ -80,9 +96,28 @@ def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 
     return _out(x, k, labels)
 
 
+def moons_in_noise(n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: float = 0.05,
+                   seed: Seed = 0) -> Tensor:
+    """``(n, dim)`` float32: two-moons coordinates ``(m_x, m_y)`` at positions ``where``, N(0, 1) elsewhere.
+
+    Its exact density factorises (``density.moons_in_noise_log_prob``), so the gap to the true
+    entropy is known in any dimension. Works with ``sampler(moons_in_noise, seed=..., dim=...)``.
+
+    >>> moons_in_noise(3, dim=4, where=(1, 3)).shape
+    torch.Size([3, 4])
+    """
+    if len(set(where)) != 2 or not all(0 <= j < dim for j in where):
+        raise ValueError(f"where must name 2 distinct coordinates in 0..{dim - 1}, got {tuple(where)}")
+    rng = _rng(seed)
+    moon = two_moons(n, noise=noise, seed=rng)
+    x = torch.as_tensor(rng.standard_normal((n, dim)), dtype=torch.float32)
+    x[:, list(where)] = moon
+    return x
+
+
 DATASETS: dict[str, Callable[..., Tensor]] = {
     "two_moons": two_moons, "double_moon": double_moon,
-    "circles": circles, "eight_gaussians": eight_gaussians,
+    "circles": circles, "eight_gaussians": eight_gaussians, "moons_in_noise": moons_in_noise,
 }
 
 
@@ -100,6 +135,9 @@ def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536
     >>> bool((a != b).any()), torch.equal(a, sampler("two_moons", seed=3)(5))
     (True, True)
     """
+    if isinstance(name, str) and name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}: choose one of {sorted(DATASETS)}, or pass a "
+                         "function f(n, seed=rng, **kwargs) -> (n, D) tensor")
     fn = DATASETS[name] if isinstance(name, str) else name
     rng = np.random.RandomState(seed)
     unused: Tensor | None = None

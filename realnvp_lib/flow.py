@@ -1,33 +1,57 @@
-"""``Flow``: a standard-normal base plus a list of bijections; the ``realnvp`` factory; checkpoints."""
+"""``Flow``: a standard-normal base plus a list of bijections, run by one loop; the ``realnvp`` factory."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, Bijection, half_mask
-from .checks import check_batch
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
+from .validation import check_batch
+
+__all__ = ["PERMUTATIONS", "Flow", "make_permutation", "realnvp", "run_steps"]
 
 PERMUTATIONS = ("none", "swap", "reverse", "random", "lu")
+
+
+def run_steps(steps: Sequence[Bijection], x: Tensor, inverse: bool = False,
+              states: list[Tensor] | None = None,
+              logdets: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    """The one loop that runs bijections and sums their log-dets: ``(y, logdet: (B,))``.
+
+    ``steps`` run in the order given, each as ``layer(x)`` or, with ``inverse``, ``layer.inverse(x)``
+    (the caller reverses the list for a flow's inverse). If given, ``states`` collects every
+    intermediate tensor and ``logdets`` every step's ``(B,)`` log-det, in order.
+    """
+    logdet = x.new_zeros(x.shape[0])
+    for layer in steps:
+        x, ld = layer.inverse(x) if inverse else layer(x)
+        logdet = logdet + ld  # out of place: autograd needs every term intact
+        if states is not None:
+            states.append(x)
+        if logdets is not None:
+            logdets.append(ld)
+    return x, logdet
 
 
 class Flow(nn.Module):
     """A normalizing flow ``z = f_K(... f_1(x))`` with base ``N(0, I)`` (Dinh et al. 2017, eq. 3).
 
     ``forward`` goes data -> latent and returns ``(z, logdet)`` with ``logdet: (B,)`` the sum of the
-    layers' log |det J_k|; ``log_prob(x) = log N(z; 0, I) + logdet``.
+    steps' log |det J_k|; ``log_prob(x) = log N(z; 0, I) + logdet``. ``dim`` is the number of
+    coordinates D of a ``(B, D)`` batch, or an event shape such as ``(1, 8, 8)`` for images.
     """
 
-    def __init__(self, bijections: Sequence[Bijection], dim: int, config: dict | None = None) -> None:
+    def __init__(self, bijections: Sequence[Bijection], dim: int | tuple[int, ...],
+                 config: dict | None = None) -> None:
         super().__init__()
-        if dim < 2:
-            raise ValueError(f"dim must be >= 2, got {dim}")
-        self.dim = dim
+        self.shape = (dim,) if isinstance(dim, int) else tuple(dim)
+        self.dim = math.prod(self.shape)
+        if self.dim < 2:
+            raise ValueError(f"a flow needs at least 2 coordinates (dim >= 2), got dim={dim}")
         self.bijections = nn.ModuleList(bijections)
         # Kept so a checkpoint can rebuild the same architecture (see save_flow / load_flow).
         self.config = dict(config or {})
@@ -35,30 +59,27 @@ class Flow(nn.Module):
     def __len__(self) -> int:
         return len(self.bijections)
 
+    @property
+    def event(self) -> int | tuple[int, ...]:
+        """What one sample looks like: ``D`` for ``(B, D)`` batches, else the event shape."""
+        return self.shape[0] if len(self.shape) == 1 else self.shape
+
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (z: (B, D), logdet: (B,))``, data -> latent."""
-        check_batch(x, self.dim)
-        logdet = x.new_zeros(x.shape[0])
-        for layer in self.bijections:
-            x, ld = layer(x)
-            logdet = logdet + ld  # out of place: autograd needs every term intact
-        return x, logdet
+        check_batch(x, self.event)
+        return run_steps(self.bijections, x)
 
     def inverse(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """``z: (B, D) -> (x: (B, D), logdet: (B,))``, latent -> data; ``logdet`` of the inverse map."""
-        check_batch(z, self.dim, "z")
-        logdet = z.new_zeros(z.shape[0])
-        for layer in reversed(self.bijections):
-            z, ld = layer.inverse(z)
-            logdet = logdet + ld
-        return z, logdet
+        check_batch(z, self.event, "z")
+        return run_steps(list(reversed(self.bijections)), z, inverse=True)
 
     def base_log_prob(self, z: Tensor) -> Tensor:
         """Standard-normal log-density, ``z: (B, D) -> (B,)``."""
-        return -0.5 * (z.pow(2).sum(dim=1) + self.dim * math.log(2 * math.pi))
+        return -0.5 * (z.pow(2).flatten(1).sum(dim=1) + self.dim * math.log(2 * math.pi))
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """Exact ``log p(x)`` by change of variables, ``x: (B, D) -> (B,)``."""
+        """Exact ``log q(x)`` by change of variables, ``x: (B, D) -> (B,)``."""
         z, logdet = self(x)
         return self.base_log_prob(z) + logdet
 
@@ -70,36 +91,37 @@ class Flow(nn.Module):
 
     def base_sample(self, n: int, seed: int | None = None) -> Tensor:
         """``n`` standard-normal draws ``(n, D)`` on the flow's device and dtype; seeded if asked."""
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
         ref = next(self.parameters(), None)
         if ref is None:
             ref = next(self.buffers(), torch.empty(0))
         gen = None if seed is None else torch.Generator(device=ref.device).manual_seed(seed)
-        return torch.randn(n, self.dim, generator=gen, device=ref.device, dtype=ref.dtype)
+        return torch.randn(n, *self.shape, generator=gen, device=ref.device, dtype=ref.dtype)
 
     @torch.no_grad()
-    def trajectory(self, x: Tensor, with_logdet: bool = False):
-        """Inference path ``[x, f_1(x), f_2(f_1(x)), ..., z]``: K+1 tensors ``(B, D)``.
-
-        With ``with_logdet=True`` also return the K per-layer ``log|det J_k|`` tensors ``(B,)``.
-        """
-        check_batch(x, self.dim)
-        states, logdets = [x], []
-        for layer in self.bijections:
-            x, ld = layer(x)
-            states.append(x)
-            logdets.append(ld)
-        return (states, logdets) if with_logdet else states
+    def trajectory(self, x: Tensor) -> list[Tensor]:
+        """Inference path ``[x, f_1(x), f_2(f_1(x)), ..., z]``: K+1 tensors ``(B, D)``."""
+        check_batch(x, self.event)
+        states = [x]
+        run_steps(self.bijections, x, states=states)
+        return states
 
     @torch.no_grad()
-    def inverse_trajectory(self, z: Tensor, with_logdet: bool = False):
-        """Generation path ``[z, f_K^-1(z), ..., x]``: K+1 tensors ``(B, D)`` (see DESIGN.md section 5)."""
-        check_batch(z, self.dim, "z")
-        states, logdets = [z], []
-        for layer in reversed(self.bijections):
-            z, ld = layer.inverse(z)
-            states.append(z)
-            logdets.append(ld)
-        return (states, logdets) if with_logdet else states
+    def inverse_trajectory(self, z: Tensor) -> list[Tensor]:
+        """Generation path ``[z, f_K^-1(z), ..., x]``: K+1 tensors ``(B, D)``."""
+        check_batch(z, self.event, "z")
+        states = [z]
+        run_steps(list(reversed(self.bijections)), z, inverse=True, states=states)
+        return states
+
+    @torch.no_grad()
+    def step_logdets(self, x: Tensor) -> list[Tensor]:
+        """The K per-step ``log|det J_k|`` tensors ``(B,)`` along the inference path of ``x``."""
+        check_batch(x, self.event)
+        logdets: list[Tensor] = []
+        run_steps(self.bijections, x, logdets=logdets)
+        return logdets
 
 
 def make_permutation(kind: str, dim: int, seed: int) -> Bijection | None:
@@ -151,19 +173,3 @@ def realnvp(
             if mix is not None:
                 layers.append(mix)
     return Flow(layers, dim, config)
-
-
-def save_flow(flow: Flow, path: str | Path) -> None:
-    """Write the flow's ``realnvp`` config and weights to ``path`` (loadable with ``weights_only``)."""
-    if not flow.config:
-        raise ValueError("save_flow needs a flow built by realnvp(...) (it stores the config)")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": flow.config, "state_dict": flow.state_dict()}, path)
-
-
-def load_flow(path: str | Path) -> Flow:
-    """Rebuild a flow saved by ``save_flow``; uses ``torch.load(..., weights_only=True)``."""
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    flow = realnvp(**blob["config"])
-    flow.load_state_dict(blob["state_dict"])
-    return flow

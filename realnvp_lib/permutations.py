@@ -6,7 +6,9 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import Bijection
-from .checks import check_batch
+from .validation import check_batch
+
+__all__ = ["LULinear", "Permutation", "RandomPermutation", "Reverse", "SwapHalves"]
 
 
 class Permutation(Bijection):

@@ -11,9 +11,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import data
-from . import states as st
-from .flow import Flow
+from .. import data
+from .. import paths as st
+from ..flow import Flow
+from ..grids import grid_lines, grid_points
+
+__all__ = ["Frames", "depth_frames", "depth_lim", "fit_lim", "smooth_frames", "start_points",
+           "training_frames"]
 
 LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
 DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
@@ -55,9 +59,9 @@ def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float
     """``(points, labels, grid lines)`` where a path starts: two moons, or base draws and their quadrant."""
     if direction == "inference":
         x, labels = data.two_moons(n, noise=noise, seed=seed, labels=True)
-        return x, labels, st.grid_lines(DATA_GRID)
+        return x, labels, grid_lines(DATA_GRID)
     z = flow.base_sample(n, seed=seed)
-    return z, st.quadrants(z), st.grid_lines(LATENT_GRID)
+    return z, st.quadrants(z), grid_lines(LATENT_GRID)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -65,7 +69,7 @@ def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.nda
 
 
 def _grid_maps(fn, lim, n: int) -> np.ndarray:
-    return fn(st.grid_points(lim, n)).reshape(n, n).numpy()
+    return fn(grid_points(lim, n)).reshape(n, n).numpy()
 
 
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
@@ -76,7 +80,7 @@ def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
 
 def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True,
                  grid_n: int = 64) -> Frames:
-    """The K+1 states of a path (``states.path``), with density and log-det maps if ``maps``."""
+    """The K+1 states of a path (``paths.path``), with density and log-det maps if ``maps``."""
     x, labels, lines = start_points(flow, direction, n, seed)
     points, grid = _push(st.path(flow, x, direction), st.path(flow, lines.reshape(-1, 2), direction),
                          lines.shape)
@@ -97,7 +101,7 @@ def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=N
 
 def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None,
                   coupling_frames: int = 8, mix_frames: int = 4) -> Frames:
-    """States moving continuously inside every step (``states.smooth_path``); points and grid only."""
+    """States moving continuously inside every step (``paths.smooth_path``); points and grid only."""
     x, labels, lines = start_points(flow, direction, n, seed)
     pts, depths = st.smooth_path(flow, x, direction, coupling_frames, mix_frames)
     grid = st.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]

@@ -1,21 +1,21 @@
-"""Drawing ``Frames``: a figure whose artists are updated in place, PNG strips, and GIFs via imageio."""
+"""Drawing ``Frames``: one figure whose artists move in place per state, and side-by-side PNG strips."""
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Sequence
-from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from . import plotting
+from . import panels
 from .frames import Frames
+from .style import label_colors, subplots
+
+__all__ = ["FrameFigure", "strip"]
 
 PANEL_TITLES = {"points": "points and grid", "density": "density", "logdet": "log|det J| of the last step"}
 
@@ -39,21 +39,21 @@ class FrameFigure:
         lim = frames.lim
         ax = self.axes["points"]
         # Crisp 1-pixel grid lines: antialiased ones cost a third of a GIF's bytes and look no better.
-        self.lines = plotting.grid_lines(ax, frames.lines[0], color="0.86")
+        self.lines = panels.grid_lines(ax, frames.lines[0], color="0.86")
         self.lines.set_antialiased(False)
         # One scatter per colour: a single-colour collection is drawn as one stamped marker, several
         # times faster than a collection with a colour per point.
         self.groups = [np.flatnonzero(frames.labels == c) for c in np.unique(frames.labels)]
-        colors = plotting.label_colors(np.unique(frames.labels), frames.palette)
+        colors = label_colors(np.unique(frames.labels), frames.palette)
         title = PANEL_TITLES["points"] if len(self.panels) > 1 else frames.name
-        self.scatters = [plotting.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
+        self.scatters = [panels.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
                          for idx, c in zip(self.groups, colors)]
         self.images = {}
         if "density" in self.axes:
-            self.images["density"] = plotting.heatmap(self.axes["density"], frames.density[0], lim,
+            self.images["density"] = panels.heatmap(self.axes["density"], frames.density[0], lim,
                                                       vmin=0, title=frames.density_title)
         if "logdet" in self.axes:
-            self.images["logdet"] = plotting.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
+            self.images["logdet"] = panels.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
                                                      -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
             # The points again, faintly: the map matters where the probability mass is.
             self.ghost = self.axes["logdet"].scatter(*frames.points[0].T, s=0.5, c="k", alpha=0.25,
@@ -139,67 +139,14 @@ def _bound(frames: Frames) -> float:
     return max(0.1, float(np.quantile(np.concatenate(cells), 0.99)))
 
 
-def shared_palette(images: Sequence[np.ndarray], colors: int = 256) -> np.ndarray:
-    """One ``(colors, 3)`` palette for every frame: median cut over a sample of them, plus pure white.
-
-    Quantising each frame to its own palette is slower, makes the file bigger, and makes colours
-    flicker from frame to frame; these figures have few colours, so one palette fits all.
-    """
-    sample = Image.fromarray(np.concatenate(list(images[:: max(1, len(images) // 8)]), axis=0))
-    cut = sample.quantize(colors=colors - 1, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    rgb = np.array(cut.getpalette()[: 3 * (colors - 1)]).reshape(-1, 3)
-    return np.concatenate([[[255, 255, 255]], rgb])  # median cut blurs the white background
-
-
-def to_palette(images: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Index of the nearest ``palette`` colour for every pixel of ``(..., 3)`` uint8 images."""
-    rgb = images.astype(np.uint32)
-    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    out = np.zeros(keys.shape, dtype=np.uint8)
-    inked = keys != 0xFFFFFF  # most pixels are white background
-    unique, inverse = np.unique(keys[inked], return_inverse=True)  # only a few thousand colours
-    colors = ((unique[:, None] >> np.array([16, 8, 0], dtype=np.uint32)) & 255).astype(np.int32)
-    nearest = ((colors[:, None, :] - palette[None].astype(np.int32)) ** 2).sum(axis=-1).argmin(axis=1)
-    out[inked] = nearest[inverse.ravel()]
-    out[~inked] = np.argmin(((255 - palette.astype(np.int32)) ** 2).sum(axis=-1))
-    return out
-
-
-def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1.0, colors: int = 256,
-             **figure_kw) -> dict:
-    """Write ``frames`` as a GIF that loops forever (``loop=0``), one GIF frame per state.
-
-    The first and last states stay ``hold`` seconds longer; all frames share one ``colors``-entry
-    palette. Returns ``{"path", "frames", "bytes",
-    "seconds"}``: the render-and-write time and the file size.
-    """
-    start = time.perf_counter()
-    figure = FrameFigure(frames, **figure_kw)
-    images = []
-    for k in range(len(frames)):
-        figure.show(k)
-        images.append(figure.rgb())
-    durations = [1000 / fps] * len(images)
-    durations[0] += 1000 * hold
-    durations[-1] += 1000 * hold
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    palette = shared_palette(images, colors)
-    indices = to_palette(np.stack(images), palette)
-    iio.imwrite(path, indices, extension=".gif", mode="L", palette=palette.astype(np.uint8).tobytes(),
-                duration=durations, loop=0)
-    return {"path": str(path), "frames": len(images), "bytes": path.stat().st_size,
-            "seconds": time.perf_counter() - start}
-
-
 def strip(frames: Frames, ks: Sequence[int], axes=None, point_size: float = 2.0):
     """Points and grid at the depths ``ks``, side by side on ``axes`` (made with pyplot if ``None``)."""
     if axes is None:
-        fig, axes = plotting.subplots(len(ks), size=1.6, layout="constrained")  # room for the title
+        fig, axes = subplots(len(ks), size=1.6, layout="constrained")  # room for the title
         fig.suptitle(f"{frames.name} path", fontsize=9)
-    colors = plotting.label_colors(frames.labels, frames.palette)
+    colors = label_colors(frames.labels, frames.palette)
     for ax, k in zip(axes, ks):
-        plotting.grid_lines(ax, frames.lines[k])
-        plotting.scatter(ax, frames.points[k], colors, frames.lim, f"k = {k}", s=point_size, alpha=0.8)
+        panels.grid_lines(ax, frames.lines[k])
+        panels.scatter(ax, frames.points[k], colors, frames.lim, f"k = {k}", s=point_size, alpha=0.8)
         ax.set(xticks=[], yticks=[])
     return axes[0].figure

@@ -1,4 +1,4 @@
-"""What goes wrong in coupling flows (notebook 03): deliberate real bugs, checks that must fail, scales."""
+"""The bug gallery (notebook 03): coupling layers with one real bug each, checks that must fail, scales."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from .bijections import AffineCoupling
+from .bijections import AffineCoupling, affine
+
+__all__ = ["BuggyCoupling", "coupling_scales", "expect_failure"]
 
 
 class BuggyCoupling(AffineCoupling):
@@ -36,8 +38,7 @@ class BuggyCoupling(AffineCoupling):
         y, logdet = super().forward(x)
         if self.bug == "unmasked_logdet":
             raw_s = self.net(x * self.mask).chunk(2, dim=1)[0]
-            bound = self.scale_bound
-            logdet = (raw_s if bound is None else bound * torch.tanh(raw_s / bound)).sum(1)
+            logdet = self.bounded_scale(raw_s).sum(1)  # forgot to multiply by (1 - b)
         if self.bug == "split_merge":
             y = self._merge_contiguous(y)
         return y, logdet
@@ -79,7 +80,7 @@ def coupling_scales(flow: nn.Module, x: Tensor) -> list[Tensor]:
         if isinstance(layer, AffineCoupling):
             s, t = layer.scale_shift(x * layer.mask)
             scales.append(s)
-            x = x * layer.mask + (1 - layer.mask) * (x * torch.exp(s) + t)
+            x = affine(x, s, t)
         else:
             x = x[:, layer.perm] if hasattr(layer, "perm") else layer(x)[0]
     return scales

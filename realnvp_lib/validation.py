@@ -7,13 +7,17 @@ import math
 import torch
 from torch import Tensor
 
+__all__ = ["NonFiniteInputError", "check_batch", "check_mask"]
+
 
 class NonFiniteInputError(ValueError):
     """A batch holds NaN or inf; a ``ValueError`` that ``fit`` can tell apart from a shape error."""
 
 
-def check_batch(x: Tensor, dim: int, name: str = "x") -> None:
+def check_batch(x: Tensor, dim: int | tuple[int, ...], name: str = "x") -> None:
     """Raise ``ValueError`` unless ``x`` is a finite float tensor of shape ``(B, dim)``.
+
+    ``dim`` may also be an event shape such as ``(1, 8, 8)``: then ``x`` must be ``(B, 1, 8, 8)``.
 
     >>> check_batch(torch.zeros(4, 3), 3)
     >>> check_batch(torch.zeros(4), 3)
@@ -21,16 +25,15 @@ def check_batch(x: Tensor, dim: int, name: str = "x") -> None:
     ...
     ValueError: x must have shape (B, 3), got a 1-D tensor of shape (4,)
     """
+    event = (dim,) if isinstance(dim, int) else tuple(dim)
+    want = "(B, " + ", ".join(map(str, event)) + ")"
     if not isinstance(x, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of shape (B, {dim}), got {type(x).__name__}")
-    if x.dim() != 2:
-        raise ValueError(
-            f"{name} must have shape (B, {dim}), got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
-        )
-    if x.shape[1] != dim:
-        raise ValueError(
-            f"{name} must have shape (B, {dim}), got D={x.shape[1]} (shape {tuple(x.shape)})"
-        )
+        raise ValueError(f"{name} must be a torch.Tensor of shape {want}, got {type(x).__name__}")
+    if x.dim() != 1 + len(event):
+        raise ValueError(f"{name} must have shape {want}, got a {x.dim()}-D tensor of shape {tuple(x.shape)}")
+    if tuple(x.shape[1:]) != event:
+        got = f"D={x.shape[1]}" if len(event) == 1 else f"shape {tuple(x.shape[1:])} per sample"
+        raise ValueError(f"{name} must have shape {want}, got {got} (shape {tuple(x.shape)})")
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     # NaNs would otherwise surface layers later as a mysterious non-finite loss. A sum is finite

@@ -1,43 +1,19 @@
-"""Matplotlib panels for 2-D flows: scatter, density heatmap, loss curve; fixed axes and a fixed style."""
+"""Matplotlib panels: scatter, density maps, loss curves, warped grids and cells, Jacobian matrices."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from torch import Tensor
 
-# One look for every figure of the series, and a fixed size so outputs are reproducible.
-STYLE = {
-    "figure.figsize": (4.0, 3.2),
-    "figure.dpi": 80,
-    "savefig.dpi": 80,
-    "axes.grid": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "font.size": 9,
-    "image.cmap": "viridis",
-}
-DATA_LIM = ((-1.6, 2.6), (-1.1, 1.6))  # two moons (noise <= 0.1) fits inside
-LATENT_LIM = ((-4.0, 4.0), (-4.0, 4.0))
-MOON_COLORS = np.array(["#1f77b4", "#ff7f0e"])  # outer moon, inner moon
+from ..grids import grid_points
+from .style import DATA_LIM, is_labels, label_colors
 
-
-def use_style() -> None:
-    """Apply the series' matplotlib style (call once in a notebook's setup cell)."""
-    plt.rcParams.update(STYLE)
-
-
-def subplots(ncols: int = 1, nrows: int = 1, size: float = 3.2, **kw) -> tuple[Figure, np.ndarray]:
-    """``plt.subplots`` with square-ish panels of ``size`` inches and a flat array of axes."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 0.9),
-                             squeeze=False, **kw)
-    return fig, axes.ravel()
-
+__all__ = ["coordinate_paths", "density", "draw_cells", "draw_matrix", "grid_lines", "heatmap", "loss_curve",
+           "scatter"]
 
 def _np(x: Tensor | np.ndarray) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
@@ -50,9 +26,8 @@ def scatter(ax: Axes, x: Tensor | np.ndarray, colors=None, lim=DATA_LIM, title: 
     ``colors`` may be a ``(B,)`` array of labels (mapped to moon colours) or any matplotlib colour.
     """
     pts = _np(x)
-    if colors is not None and np.ndim(colors) == 1 and len(colors) == len(pts) and \
-            np.issubdtype(np.asarray(colors).dtype, np.integer):
-        colors = MOON_COLORS[np.asarray(colors) % len(MOON_COLORS)]
+    if is_labels(colors, len(pts)):
+        colors = label_colors(colors)
     artist = ax.scatter(pts[:, 0], pts[:, 1], s=s, c=colors, alpha=alpha, linewidths=0)
     ax.set(xlim=lim[0], ylim=lim[1], title=title)
     ax.set_aspect("equal")
@@ -63,10 +38,7 @@ def scatter(ax: Axes, x: Tensor | np.ndarray, colors=None, lim=DATA_LIM, title: 
 def density(ax: Axes, log_prob: Callable[[Tensor], Tensor], lim=DATA_LIM, n: int = 200,
             title: str = "", log: bool = False, vmax: float | None = None):
     """Heatmap of ``exp(log_prob)`` (or ``log_prob`` itself if ``log``) on an ``n x n`` grid."""
-    xs = torch.linspace(*lim[0], n)
-    ys = torch.linspace(*lim[1], n)
-    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
-    values = log_prob(grid).reshape(n, n)
+    values = log_prob(grid_points(lim, n)).reshape(n, n)
     img = values if log else values.exp()
     artist = ax.imshow(_np(img), origin="lower", extent=(*lim[0], *lim[1]), vmax=vmax,
                        aspect="equal", interpolation="bilinear")
@@ -88,16 +60,7 @@ def loss_curve(ax: Axes, losses: Sequence[float], reference: float | None = None
     ax.legend(frameon=False)
 
 
-# --- Panels for the per-layer pictures (notebook 06, animation.py, widgets.py) ---------------------
-QUADRANT_COLORS = np.array(["#d62728", "#2ca02c", "#9467bd", "#e7a100"])  # z1<0,z2<0 / z1>0 / ...
-
-
-def label_colors(labels, palette: str = "moons") -> np.ndarray:
-    """Colours for integer ``labels``: ``"moons"`` (outer, inner) or ``"quadrants"`` of the latent plane."""
-    table = MOON_COLORS if palette == "moons" else QUADRANT_COLORS
-    return table[np.asarray(labels) % len(table)]
-
-
+# --- Panels for the per-layer pictures (frames, GIFs, sliders) ----------------------------------
 def grid_lines(ax: Axes, lines, color: str = "0.75", lw: float = 0.6):
     """Draw ``(L, M, 2)`` polylines (a warped coordinate grid) behind the points; returns the collection."""
     from matplotlib.collections import LineCollection
@@ -124,9 +87,46 @@ def coordinate_paths(ax: Axes, states: Sequence[Tensor], coord: int, n: int = 40
     coordinate that the layers leave alone. ``colors`` as in ``scatter`` (labels or colours).
     """
     values = np.stack([_np(h[:n, coord]) for h in states])  # (K+1, n)
-    if colors is not None and np.ndim(colors) == 1 and np.issubdtype(np.asarray(colors).dtype, np.integer):
-        colors = MOON_COLORS[np.asarray(colors)[:n] % len(MOON_COLORS)]
+    if is_labels(colors, len(_np(states[0]))):
+        colors = label_colors(np.asarray(colors)[:n])
     for i in range(values.shape[1]):
         ax.plot(values[:, i], lw=0.8, alpha=0.7, color=None if colors is None else colors[i])
-    ax.set(xlabel="layer k", ylabel=f"coordinate {coord} of $h_k$", title=title)
+    ax.set(xlabel="step k", ylabel=f"coordinate {coord} of $h_k$", title=title)
     ax.set_xticks(range(len(states)))
+
+
+def draw_cells(ax, polygons: np.ndarray, values: np.ndarray | None = None, vmax: float = 1.0,
+               cmap: str = "coolwarm", title: str = ""):
+    """Fill polygons ``(N, V, 2)`` with ``values`` on a colour scale symmetric about 0 (outlines if None)."""
+    from matplotlib.collections import PolyCollection
+
+    cells = PolyCollection(list(polygons), cmap=cmap, edgecolors="0.3", linewidths=0.3)
+    if values is None:
+        cells.set_facecolor("none")
+    else:
+        cells.set_array(np.asarray(values))
+        cells.set_clim(-vmax, vmax)
+    ax.add_collection(cells)
+    ax.autoscale_view()
+    ax.set(aspect="equal", title=title)
+    return cells
+
+
+def draw_matrix(ax, matrix: Tensor | np.ndarray, title: str = "", annotate: bool = True, vmax=None,
+                labels: tuple[str, str] = ("input $x_j$", "output $y_i$")):
+    """Heatmap of a ``(D, D)`` Jacobian, rows = outputs, exact zeros grey; entries written in if asked."""
+    m = matrix.detach().double().cpu().numpy() if isinstance(matrix, Tensor) else np.asarray(matrix)
+    vmax = vmax or float(np.abs(m).max())
+    from matplotlib import colormaps
+
+    cmap = colormaps["RdBu_r"].with_extremes(bad="0.88")
+    art = ax.imshow(np.ma.masked_equal(m, 0.0), cmap=cmap, vmin=-vmax, vmax=vmax)
+    if annotate:
+        for (i, j), v in np.ndenumerate(m):
+            ax.text(j, i, "0" if v == 0 else f"{v:.2f}", ha="center", va="center", fontsize=6,
+                    color="0.45" if v == 0 else ("w" if abs(v) > 0.6 * vmax else "k"))
+    ticks = range(m.shape[0])
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=[f"{j + 1}" for j in ticks],
+           yticklabels=[f"{i + 1}" for i in ticks], xlabel=labels[0], ylabel=labels[1], title=title)
+    return art
+

@@ -1,4 +1,4 @@
-"""Helpers for the maths notebooks (01-03): autograd Jacobians, warped grid cells, log-det timings."""
+"""Calculus of maps, no drawing: autograd Jacobians, monotone inverses, cell areas, log-det timings."""
 
 from __future__ import annotations
 
@@ -11,25 +11,11 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, half_mask
+from .learner import randomize
+
+__all__ = ["Cells", "area_ratios", "invert_monotone", "jacobian", "polygon_area", "time_logdet"]
 
 Map = Callable[[Tensor], Tensor | tuple[Tensor, Tensor]]
-
-
-def randomize(module: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
-    """Add seeded noise to every parameter, in place, so a zero-initialised layer is no longer the identity.
-
-    Matrices get ``std / sqrt(fan_in)``, vectors ``std``: scales ``s`` of order ``std`` for any D.
-
-    >>> layer = randomize(AffineCoupling(half_mask(2), hidden=8))
-    >>> bool(layer.net[-1].weight.abs().sum() > 0)
-    True
-    """
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device))
-    return module
 
 
 def _output(fn: Map, x: Tensor) -> Tensor:
@@ -166,51 +152,3 @@ def _time_logdet(dims: Sequence[int], batch: int, repeats: int, hidden: int,
         out["sum_s"].append(_seconds_per_call(lambda v=s: v.sum(1), repeats))
         out["jacobian"].append(_seconds_per_call(lambda f=layer, v=x: jacobian(f, v), repeats))
     return {"dims": np.asarray(dims), **{k: np.asarray(v) for k, v in out.items()}}
-
-
-def checkerboard_mask(height: int, width: int, even: bool = True) -> Tensor:
-    """Flattened ``(height * width,)`` checkerboard mask of an image (Dinh et al. 2017, fig. 3).
-
-    >>> checkerboard_mask(2, 3).view(2, 3).tolist()
-    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
-    """
-    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
-    m = ((i + j) % 2 == 0).to(torch.get_default_dtype()).reshape(-1)
-    return m if even else 1 - m
-
-
-def draw_cells(ax, polygons: np.ndarray, values: np.ndarray | None = None, vmax: float = 1.0,
-               cmap: str = "coolwarm", title: str = ""):
-    """Fill polygons ``(N, V, 2)`` with ``values`` on a colour scale symmetric about 0 (outlines if None)."""
-    from matplotlib.collections import PolyCollection
-
-    cells = PolyCollection(list(polygons), cmap=cmap, edgecolors="0.3", linewidths=0.3)
-    if values is None:
-        cells.set_facecolor("none")
-    else:
-        cells.set_array(np.asarray(values))
-        cells.set_clim(-vmax, vmax)
-    ax.add_collection(cells)
-    ax.autoscale_view()
-    ax.set(aspect="equal", title=title)
-    return cells
-
-
-def draw_matrix(ax, matrix: Tensor | np.ndarray, title: str = "", annotate: bool = True, vmax=None,
-                labels: tuple[str, str] = ("input $x_j$", "output $y_i$")):
-    """Heatmap of a ``(D, D)`` Jacobian, rows = outputs, exact zeros grey; entries written in if asked."""
-    m = matrix.detach().double().cpu().numpy() if isinstance(matrix, Tensor) else np.asarray(matrix)
-    vmax = vmax or float(np.abs(m).max())
-    from matplotlib import colormaps
-
-    cmap = colormaps["RdBu_r"].with_extremes(bad="0.88")
-    art = ax.imshow(np.ma.masked_equal(m, 0.0), cmap=cmap, vmin=-vmax, vmax=vmax)
-    if annotate:
-        for (i, j), v in np.ndenumerate(m):
-            ax.text(j, i, "0" if v == 0 else f"{v:.2f}", ha="center", va="center", fontsize=6,
-                    color="0.45" if v == 0 else ("w" if abs(v) > 0.6 * vmax else "k"))
-    ticks = range(m.shape[0])
-    ax.set(xticks=ticks, yticks=ticks, xticklabels=[f"{j + 1}" for j in ticks],
-           yticklabels=[f"{i + 1}" for i in ticks], xlabel=labels[0], ylabel=labels[1], title=title)
-    return art
-

@@ -1,6 +1,6 @@
 """Intermediate states of a 2-D flow: the inference and generation paths, in-layer motion, per-depth maps.
 
-DESIGN.md section 5. With ``f_1 .. f_K`` the flow's bijections (forward = data -> latent):
+With ``f_1 .. f_K`` the flow's bijections (forward = data -> latent):
 
 * inference path ``h_k = f_k(... f_1(x))``, k = 0..K: data becoming Gaussian;
 * generation path ``g_k = f_{K-k+1}^-1(... f_K^-1(z))``, k = 0..K: Gaussian becoming data;
@@ -18,8 +18,11 @@ import math
 import torch
 from torch import Tensor
 
-from .bijections import AffineCoupling, Bijection
-from .flow import Flow
+from .bijections import AffineCoupling, Bijection, affine
+from .flow import Flow, run_steps
+
+__all__ = ["DIRECTIONS", "apply_step", "depth_log_prob", "partial_step", "path", "quadrants",
+           "shorter_model_sample", "smooth_path", "step_logdet", "step_name", "steps"]
 
 DIRECTIONS = ("inference", "generation")
 
@@ -27,6 +30,12 @@ DIRECTIONS = ("inference", "generation")
 def _check_direction(direction: str) -> None:
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+
+
+def _check_depth(flow: Flow, k: int) -> None:
+    if not isinstance(k, int) or not 0 <= k <= len(flow):
+        raise ValueError(f"depth k must be an integer in 0..{len(flow)} (this flow has K = {len(flow)} "
+                         f"steps), got {k!r}")
 
 
 def steps(flow: Flow, direction: str) -> list[tuple[Bijection, bool]]:
@@ -62,11 +71,8 @@ def shorter_model_sample(flow: Flow, z: Tensor, k: int) -> Tensor:
     That is a sample of the flow ``f_k o ... o f_1`` (k layers, then the Gaussian), a different,
     shorter model; for 0 < k < K it is neither ``h_k`` nor ``g_k``. ``k = K`` gives ``flow.sample``.
     """
-    if not 0 <= k <= len(flow):
-        raise ValueError(f"k must be in 0..{len(flow)}, got {k}")
-    for layer in reversed(flow.bijections[:k]):
-        z = layer.inverse(z)[0]
-    return z
+    _check_depth(flow, k)
+    return run_steps(list(reversed(flow.bijections[:k])), z, inverse=True)[0]
 
 
 def partial_step(layer: Bijection, inverted: bool, x: Tensor, alpha: float) -> Tensor:
@@ -80,10 +86,8 @@ def partial_step(layer: Bijection, inverted: bool, x: Tensor, alpha: float) -> T
     identity, so the blend turns the plane over around the diagonal, like a page (flat half-way).
     """
     if isinstance(layer, AffineCoupling):
-        b = layer.mask
-        s, t = layer.scale_shift(x * b)
-        moved = (x - alpha * t) * torch.exp(-alpha * s) if inverted else x * torch.exp(alpha * s) + alpha * t
-        return x * b + (1 - b) * moved
+        s, t = layer.scale_shift(x * layer.mask)
+        return affine(x, alpha * s, alpha * t, inverse=inverted)
     w = (1 - math.cos(math.pi * alpha)) / 2
     return (1 - w) * x + w * apply_step(layer, inverted, x)[0]
 
@@ -115,16 +119,14 @@ def depth_log_prob(flow: Flow, k: int, direction: str = "inference"):
     back through the layers still to come); generation state k sits at inference depth K - k.
     """
     _check_direction(direction)
+    _check_depth(flow, k)
     depth = k if direction == "inference" else len(flow) - k
     rest = list(flow.bijections)[depth:]
 
     @torch.no_grad()
     def log_prob(h: Tensor) -> Tensor:
-        logdet = h.new_zeros(h.shape[0])
-        for layer in rest:
-            h, ld = layer(h)
-            logdet = logdet + ld
-        return flow.base_log_prob(h) + logdet
+        z, logdet = run_steps(rest, h)
+        return flow.base_log_prob(z) + logdet
 
     return log_prob
 
@@ -136,6 +138,7 @@ def step_logdet(flow: Flow, k: int, direction: str = "inference"):
     here (so the density dropped), negative means it squeezed it. Zero for k = 0.
     """
     maps = steps(flow, direction)
+    _check_depth(flow, k)
 
     @torch.no_grad()
     def logdet(y: Tensor) -> Tensor:
@@ -150,22 +153,3 @@ def step_logdet(flow: Flow, k: int, direction: str = "inference"):
 def quadrants(z: Tensor) -> Tensor:
     """Latent quadrant of each point, 0..3 (``(z1 > 0) + 2 (z2 > 0)``), to colour the generation path."""
     return (z[:, 0] > 0).long() + 2 * (z[:, 1] > 0).long()
-
-
-def grid_points(lim, n: int, dtype=torch.float32) -> Tensor:
-    """``(n * n, 2)`` points of an ``n x n`` grid over ``lim = ((x0, x1), (y0, y1))``, row by row in y."""
-    xs = torch.linspace(*lim[0], n, dtype=dtype)
-    ys = torch.linspace(*lim[1], n, dtype=dtype)
-    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
-
-
-def grid_lines(lim, n_lines: int = 9, n_points: int = 60) -> Tensor:
-    """``(2 n_lines, n_points, 2)`` polylines: ``n_lines`` vertical then ``n_lines`` horizontal lines."""
-    (x0, x1), (y0, y1) = lim
-    u = torch.linspace(0, 1, n_points)
-    lines = []
-    for v in torch.linspace(0, 1, n_lines):
-        lines.append(torch.stack([torch.full_like(u, x0 + v * (x1 - x0)), y0 + u * (y1 - y0)], -1))
-    for v in torch.linspace(0, 1, n_lines):
-        lines.append(torch.stack([x0 + u * (x1 - x0), torch.full_like(u, y0 + v * (y1 - y0))], -1))
-    return torch.stack(lines)

@@ -12,10 +12,12 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from . import states
-from .animation import FrameFigure
-from .flow import Flow
+from ..flow import Flow
+from ..paths import DIRECTIONS
+from .figure import FrameFigure
 from .frames import Frames, depth_frames, depth_lim, training_frames
+
+__all__ = ["DIRECTION_LABELS", "FrameSlider", "depth_slider", "training_slider"]
 
 DIRECTION_LABELS = {"inference": "inference: data → latent", "generation": "generation: latent → data"}
 
@@ -92,7 +94,7 @@ class FrameSlider:
 def depth_slider(flow: Flow, n: int = 1000, seed: int = 0, maps: bool = True) -> FrameSlider:
     """The depth slider: k = 0..K along the inference or the generation path, one fixed box of axes."""
     lim = depth_lim(flow, n, seed)
-    frames = {d: depth_frames(flow, d, n, seed, lim, maps) for d in states.DIRECTIONS}
+    frames = {d: depth_frames(flow, d, n, seed, lim, maps) for d in DIRECTIONS}
     return FrameSlider(frames, "depth k", DIRECTION_LABELS)
 
 

@@ -1,8 +1,7 @@
-"""Held-out scores of trained flows (test NLL, gap to the true entropy) and small measured ablations."""
+"""Measured ablations: train one flow per permutation and depth, score each, tabulate (notebook 04)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -10,81 +9,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import data
 from .bijections import AffineCoupling
-from .density import two_moons_entropy, two_moons_log_prob
+from .density import LogProbFn
 from .flow import PERMUTATIONS, Flow, realnvp
 from .permutations import Permutation
+from .scores import Heldout, heldout
 from .train import fit
 
-LogProbFn = Callable[[Tensor], Tensor]
-
-
-@dataclass(frozen=True)
-class Heldout:
-    """Scores on a test set ``x ~ p``, in nats: ``nll = -mean log q(x)``; ``gap = mean(log p - log q)``.
-
-    ``gap`` estimates ``KL(p || q) = NLL - H(p)``: the exact ``log p`` of the *same* points cancels
-    their sampling noise, so ``gap_se`` is far smaller than ``nll_se``. ``gap`` is ``nan`` when no
-    exact density was given.
-    """
-
-    nll: float
-    nll_se: float
-    gap: float = math.nan
-    gap_se: float = math.nan
-
-
-@torch.no_grad()
-def heldout(flow: Flow, x: Tensor, true_log_prob: LogProbFn | None = None) -> Heldout:
-    """Score ``flow`` on test points ``x: (N, D)``; ``true_log_prob`` (e.g. the exact density) adds the gap.
-
-    >>> flow = realnvp(dim=2, n_layers=2, hidden=8)      # untrained: the identity, so q = N(0, I)
-    >>> x = torch.zeros(4, 2)
-    >>> round(heldout(flow, x, flow.log_prob).gap, 6), round(heldout(flow, x).nll, 4)
-    (0.0, 1.8379)
-    """
-    log_q = flow.log_prob(x).double()
-    n = log_q.numel()
-    nll, nll_se = -float(log_q.mean()), float(log_q.std()) / math.sqrt(n)
-    if true_log_prob is None:
-        return Heldout(nll, nll_se)
-    diff = true_log_prob(x).double() - log_q
-    return Heldout(nll, nll_se, float(diff.mean()), float(diff.std()) / math.sqrt(n))
-
-
-# --- a higher-dimensional test set: two moons hidden among Gaussian noise coordinates ---------
-
-def moons_in_noise(n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: float = 0.05,
-                   seed: data.Seed = 0) -> Tensor:
-    """``(n, dim)`` float32: two-moons coordinates ``(m_x, m_y)`` at positions ``where``, N(0, 1) elsewhere.
-
-    Its exact density factorises (``moons_in_noise_log_prob``), so the gap to the true entropy is
-    known in any dimension. Works with ``data.sampler(moons_in_noise, seed=..., dim=...)``.
-
-    >>> moons_in_noise(3, dim=4, where=(1, 3)).shape
-    torch.Size([3, 4])
-    """
-    rng = data._rng(seed)
-    moon = data.two_moons(n, noise=noise, seed=rng)
-    x = torch.as_tensor(rng.standard_normal((n, dim)), dtype=torch.float32)
-    x[:, list(where)] = moon
-    return x
-
-
-@torch.no_grad()
-def moons_in_noise_log_prob(x: Tensor, where: Sequence[int] = (0, 2), noise: float = 0.05) -> Tensor:
-    """Exact ``log p(x)``, ``(B, D) -> (B,)``: two moons at ``where`` times standard normals elsewhere."""
-    rest = [j for j in range(x.shape[1]) if j not in list(where)]
-    gauss = -0.5 * (x[:, rest].double() ** 2 + math.log(2 * math.pi)).sum(1)
-    return (two_moons_log_prob(x[:, list(where)], noise).double() + gauss).to(x.dtype)
-
-
-def moons_in_noise_entropy(dim: int = 5, noise: float = 0.05, moons_entropy: float | None = None) -> float:
-    """``H = H(two moons) + (dim - 2) * log(2 pi e) / 2`` nats (independent parts add)."""
-    if moons_entropy is None:
-        moons_entropy = two_moons_entropy(noise)[0]
-    return moons_entropy + (dim - 2) * 0.5 * math.log(2 * math.pi * math.e)
+__all__ = ["Run", "coupling_inputs", "permutation_ablation", "runs_array", "runs_table"]
 
 
 # --- which coordinates does each coupling see? ------------------------------------------------

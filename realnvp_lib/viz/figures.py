@@ -1,0 +1,81 @@
+"""``make figures``: every GIF and PNG in ``figures/``, written by the same code the notebooks call.
+
+Usage: ``python -m realnvp_lib.viz.figures figures/ [--cache-dir notebooks/cache] [--quick]``. The
+default trained flow is loaded from the notebooks' cache (or trained, ~30 s, and cached there);
+``--quick`` trains a tiny flow in seconds instead (for tests; the pictures are then rough).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from .. import pretrained
+from ..flow import Flow
+from ..paths import DIRECTIONS
+from ..train import History
+from .frames import depth_frames, depth_lim, smooth_frames, training_frames
+from .gif import save_gif
+from .static import depth_strip, shorter_models
+from .style import use_style
+
+__all__ = ["README_GIFS", "main", "write_all"]
+
+README_GIFS = ("generation_smooth.gif", "inference_smooth.gif")
+
+
+def write_all(flow: Flow, out: str | Path, n: int = 1000, seed: int = 0,
+              run: tuple[Flow, History] | None = None) -> list[dict]:
+    """Write every figure of notebook 06 into ``out``; return one ``{path, frames, bytes, seconds}`` each."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lim = depth_lim(flow, n, seed)
+    results = []
+    for direction in DIRECTIONS:
+        results.append(save_gif(depth_frames(flow, direction, n, seed, lim),
+                                          out / f"{direction}_layers.gif", fps=2, hold=1.5))
+        results.append(save_gif(smooth_frames(flow, direction, n, seed, lim),
+                                          out / f"{direction}_smooth.gif", fps=12, hold=1.5, size=3.2,
+                                          colors=64))
+        results.append(_save_png(depth_strip(flow, direction, n, seed), out / f"{direction}_strip.png"))
+    results.append(_save_png(shorter_models(flow, n, seed), out / "shorter_models.png"))
+    run_flow, history = run or pretrained.learning_run(seed=seed)
+    results.append(save_gif(training_frames(run_flow, history.snapshots, n, seed),
+                                      out / "training.gif", fps=3, hold=1.5))
+    return results
+
+
+def _save_png(fig, path: Path) -> dict:
+    start = time.perf_counter()
+    fig.savefig(path)
+    plt.close(fig)
+    return {"path": str(path), "frames": 1, "bytes": path.stat().st_size,
+            "seconds": time.perf_counter() - start}
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder to write into (created if missing)")
+    parser.add_argument("--cache-dir", default="notebooks/cache", help="where the trained flow is cached")
+    parser.add_argument("--quick", action="store_true", help="tiny flows trained in seconds (for tests)")
+    args = parser.parse_args(argv)
+    use_style()
+    start = time.perf_counter()
+    if args.quick:
+        flow, _ = pretrained.learning_run(steps=150, snapshot_every=50, n_layers=3, hidden=32)
+        run = pretrained.learning_run(steps=100, snapshot_every=50, n_layers=2, hidden=16)
+        results = write_all(flow, args.out, n=300, run=run)
+    else:
+        flow, _ = pretrained.two_moons_flow(cache_dir=args.cache_dir)
+        results = write_all(flow, args.out)
+    for r in results:
+        print(f"{r['path']:40s} {r['frames']:4d} frames {r['bytes'] / 1e3:8.1f} kB {r['seconds']:6.2f} s")
+    print(f"all figures in {time.perf_counter() - start:.1f} s")
+    return results
+
+
+if __name__ == "__main__":
+    main()
