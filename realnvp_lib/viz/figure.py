@@ -1,4 +1,4 @@
-"""Drawing ``Frames``: one figure whose artists move in place per state, and side-by-side PNG strips."""
+"""Drawing ``Frames``: one figure whose artists move in place per state (for the GIFs and the sliders)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from . import panels
+from . import panels as draw  # `panels` is also FrameFigure's argument
 from .frames import Frames
-from .style import label_colors, subplots
+from .style import label_colors
 
-__all__ = ["FrameFigure", "strip"]
+__all__ = ["FrameFigure"]
 
 PANEL_TITLES = {"points": "points and grid", "density": "density", "logdet": "log|det J| of the last step"}
 
@@ -25,7 +25,9 @@ class FrameFigure:
 
     Built once; ``show(k)`` only moves artists (``set_offsets``, ``set_segments``, ``set_data``),
     so a slider or a GIF pays for one redraw per state. The figure is not managed by pyplot (it
-    never pops up in a notebook by itself); ``rgb()`` and ``png()`` render it.
+    never pops up in a notebook by itself); ``rgb()`` and ``png()`` render it. When the frames carry
+    a box per frame (``frames.lims``), the axes follow it with ticks and labels, and every frame is
+    drawn in full (the ticks change, so there is no fixed background to reuse).
     """
 
     def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 2.6,
@@ -39,30 +41,40 @@ class FrameFigure:
         lim = frames.lim
         ax = self.axes["points"]
         # Crisp 1-pixel grid lines: antialiased ones cost a third of a GIF's bytes and look no better.
-        self.lines = panels.grid_lines(ax, frames.lines[0], color="0.86")
+        self.lines = draw.grid_lines(ax, frames.lines[0], color="0.86")
         self.lines.set_antialiased(False)
         # One scatter per colour: a single-colour collection is drawn as one stamped marker, several
         # times faster than a collection with a colour per point.
         self.groups = [np.flatnonzero(frames.labels == c) for c in np.unique(frames.labels)]
         colors = label_colors(np.unique(frames.labels), frames.palette)
         title = PANEL_TITLES["points"] if len(self.panels) > 1 else frames.name
-        self.scatters = [panels.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
+        self.scatters = [draw.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
                          for idx, c in zip(self.groups, colors)]
         self.images = {}
         if "density" in self.axes:
-            self.images["density"] = panels.heatmap(self.axes["density"], frames.density[0], lim,
+            self.images["density"] = draw.heatmap(self.axes["density"], frames.density[0], lim,
                                                       vmin=0, title=frames.density_title)
         if "logdet" in self.axes:
-            self.images["logdet"] = panels.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
+            self.images["logdet"] = draw.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
                                                      -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
             # The points again, faintly: the map matters where the probability mass is.
             self.ghost = self.axes["logdet"].scatter(*frames.points[0].T, s=0.5, c="k", alpha=0.25,
                                                      linewidths=0)
             self.fig.colorbar(self.images["logdet"], ax=self.axes["logdet"], shrink=0.7,
                               label="red: stretched, blue: squeezed")
+        self.follow = frames.lims is not None
         for ax in axes:
-            ax.set(xticks=[], yticks=[])  # the box is fixed and stated in the notebook
+            if self.follow:
+                ax.set(xlabel="coordinate 1", ylabel="coordinate 2")
+            else:
+                ax.set(xticks=[], yticks=[])  # the box is fixed and stated in the notebook
         self.title = self.fig.suptitle(frames.titles[0])
+        if self.follow:
+            self.k = -1
+            self.show(0)
+            self.fig.canvas.draw()
+            self.fig.set_layout_engine("none")  # keep the layout still while tick labels change
+            return
         # Blitting: draw everything that never changes once, keep those pixels, and per frame paint
         # only the moving artists over a copy of them (text and ticks are most of a full redraw).
         self._moving = [self.lines, *self.scatters, *self.images.values()]
@@ -100,6 +112,11 @@ class FrameFigure:
         if "logdet" in self.images:
             self.images["logdet"].set_data(f.logdet[k])
             self.ghost.set_offsets(f.points[k])
+        if self.follow:
+            for name, ax in self.axes.items():
+                ax.set(xlim=f.lims[k][0], ylim=f.lims[k][1])
+                if name in self.images:
+                    self.images[name].set_extent((*f.lims[k][0], *f.lims[k][1]))
         self.title.set_text(f.titles[k])
         self.k = k
         return k
@@ -114,6 +131,9 @@ class FrameFigure:
     def rgb(self) -> np.ndarray:
         """Render and return the picture as an ``(H, W, 3)`` uint8 array."""
         canvas = self.fig.canvas
+        if self.follow:
+            canvas.draw()
+            return np.asarray(canvas.buffer_rgba())[..., :3].copy()
         canvas.restore_region(self._background)
         canvas.restore_region(self._title_pixels[self.title.get_text()])
         for artist in self._moving:
@@ -138,15 +158,3 @@ def _bound(frames: Frames) -> float:
         cells.append(np.abs(ld[i, j]))
     return max(0.1, float(np.quantile(np.concatenate(cells), 0.99)))
 
-
-def strip(frames: Frames, ks: Sequence[int], axes=None, point_size: float = 2.0):
-    """Points and grid at the depths ``ks``, side by side on ``axes`` (made with pyplot if ``None``)."""
-    if axes is None:
-        fig, axes = subplots(len(ks), size=1.6, layout="constrained")  # room for the title
-        fig.suptitle(f"{frames.name} path", fontsize=9)
-    colors = label_colors(frames.labels, frames.palette)
-    for ax, k in zip(axes, ks):
-        panels.grid_lines(ax, frames.lines[k])
-        panels.scatter(ax, frames.points[k], colors, frames.lim, f"k = {k}", s=point_size, alpha=0.8)
-        ax.set(xticks=[], yticks=[])
-    return axes[0].figure
