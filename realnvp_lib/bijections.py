@@ -10,6 +10,8 @@ Every bijection is an ``nn.Module`` with
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -39,6 +41,12 @@ def mlp(d_in: int, d_out: int, hidden: int, n_hidden: int, activation: str) -> n
     """A plain MLP ``d_in -> hidden (x n_hidden) -> d_out`` whose last layer starts at exactly zero."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if not isinstance(hidden, int) or hidden < 1:
+        raise ValueError(f"hidden (units per hidden layer of the conditioner) must be a positive integer, "
+                         f"got {hidden!r}")
+    if not isinstance(n_hidden, int) or n_hidden < 0:
+        raise ValueError(f"n_hidden (hidden layers of the conditioner) must be an integer >= 0, "
+                         f"got {n_hidden!r}")
     layers: list[nn.Module] = []
     width = d_in
     for _ in range(n_hidden):
@@ -88,8 +96,10 @@ class AffineCoupling(Bijection):
     ) -> None:
         super().__init__()
         mask = check_mask(mask)
-        if scale_bound is not None and not scale_bound > 0:
-            raise ValueError(f"scale_bound must be positive or None, got {scale_bound}")
+        finite = isinstance(scale_bound, (int, float)) and 0 < scale_bound < math.inf
+        if scale_bound is not None and not finite:
+            raise ValueError(f"scale_bound must be a finite positive number (the largest |s|), or None for "
+                             f"an unbounded scale; got {scale_bound!r}")
         self.dim = mask.numel()
         self.scale_bound = scale_bound
         self.register_buffer("mask", mask)

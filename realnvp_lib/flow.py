@@ -66,13 +66,21 @@ class Flow(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (z: (B, D), logdet: (B,))``, data -> latent."""
-        check_batch(x, self.event)
+        self._check(x, "x")
         return run_steps(self.bijections, x)
 
     def inverse(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """``z: (B, D) -> (x: (B, D), logdet: (B,))``, latent -> data; ``logdet`` of the inverse map."""
-        check_batch(z, self.event, "z")
+        self._check(z, "z")
         return run_steps(list(reversed(self.bijections)), z, inverse=True)
+
+    def _check(self, x: Tensor, name: str) -> None:
+        """Shape and finiteness (``check_batch``), and a dtype that matches the weights."""
+        check_batch(x, self.event, name)
+        ref = next(self.parameters(), None)
+        if ref is not None and x.dtype != ref.dtype:
+            raise ValueError(f"{name} is {x.dtype} but the flow's weights are {ref.dtype}: use "
+                             f"{name}.to({ref.dtype}) or flow.to({x.dtype})")
 
     def base_log_prob(self, z: Tensor) -> Tensor:
         """Standard-normal log-density, ``z: (B, D) -> (B,)``."""
@@ -102,7 +110,7 @@ class Flow(nn.Module):
     @torch.no_grad()
     def trajectory(self, x: Tensor) -> list[Tensor]:
         """Inference path ``[x, f_1(x), f_2(f_1(x)), ..., z]``: K+1 tensors ``(B, D)``."""
-        check_batch(x, self.event)
+        self._check(x, "x")
         states = [x]
         run_steps(self.bijections, x, states=states)
         return states
@@ -110,7 +118,7 @@ class Flow(nn.Module):
     @torch.no_grad()
     def inverse_trajectory(self, z: Tensor) -> list[Tensor]:
         """Generation path ``[z, f_K^-1(z), ..., x]``: K+1 tensors ``(B, D)``."""
-        check_batch(z, self.event, "z")
+        self._check(z, "z")
         states = [z]
         run_steps(list(reversed(self.bijections)), z, inverse=True, states=states)
         return states
@@ -118,7 +126,7 @@ class Flow(nn.Module):
     @torch.no_grad()
     def step_logdets(self, x: Tensor) -> list[Tensor]:
         """The K per-step ``log|det J_k|`` tensors ``(B,)`` along the inference path of ``x``."""
-        check_batch(x, self.event)
+        self._check(x, "x")
         logdets: list[Tensor] = []
         run_steps(self.bijections, x, logdets=logdets)
         return logdets
@@ -159,8 +167,11 @@ def realnvp(
     >>> len(flow), flow(torch.randn(7, 3))[1].shape
     (7, torch.Size([7]))
     """
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    if not isinstance(dim, int) or dim < 2:
+        raise ValueError(f"realnvp needs dim >= 2 coordinates (a coupling passes some through and "
+                         f"transforms the rest), got dim={dim!r}")
+    if not isinstance(n_layers, int) or n_layers < 1:
+        raise ValueError(f"n_layers (the number of couplings) must be a positive integer, got {n_layers!r}")
     config = dict(dim=dim, n_layers=n_layers, hidden=hidden, permutation=permutation,
                   n_hidden=n_hidden, scale_bound=scale_bound, activation=activation, seed=seed)
     make_permutation(permutation, dim, seed)  # validate before building anything

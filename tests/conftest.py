@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib.mathviz import randomize
+from realnvp_lib.learner import randomize
 
 
 def all_bijections(dim: int, seed: int = 0) -> dict[str, rl.Bijection]:

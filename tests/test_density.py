@@ -1,5 +1,5 @@
 """Exact toy densities against outside references: scipy quadrature, sklearn's and the blog's
-samplers, scipy.stats, DESIGN.md's entropies, and a deterministic grid quadrature of -∫ p log p."""
+samplers, scipy.stats, published reference entropies, and a deterministic grid quadrature of -∫ p log p."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sklearn.datasets import make_moons
 import realnvp_lib as rl
 from realnvp_lib import density
 
-REFERENCE_H = {0.05: 0.2902, 0.1: 1.0085}  # DESIGN.md section 3 (quadrature + 1e6 MC samples)
-DOUBLE_MOON_H = 1.696  # DESIGN.md section 3, "about"
+REFERENCE_H = {0.05: 0.2902, 0.1: 1.0085}  # reference values (quadrature + 1e6 MC samples)
+DOUBLE_MOON_H = 1.696  # reference value, "about"
 DOUBLE_MOON_BOX = ((-9.0, 9.0), (-14.0, 14.0))  # the parabolas' arms reach |x2| ~ 12 at 6 sigma
 
 

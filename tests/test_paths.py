@@ -10,7 +10,9 @@ import torch
 from conftest import randomize
 
 import realnvp_lib as rl
-from realnvp_lib import frames, states
+from realnvp_lib import paths as states
+from realnvp_lib.grids import grid_lines, grid_points
+from realnvp_lib.viz import frames
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +26,15 @@ def x() -> torch.Tensor:
 
 
 def test_paths_are_the_flow_trajectories_and_mirror_each_other(flow, x):
-    h = states.path(flow, x, "inference")
+    h = flow.trajectory(x)
     K = len(flow)
     assert len(h) == K + 1
     torch.testing.assert_close(h[-1], flow(x)[0])
-    g = states.path(flow, h[-1], "generation")  # start the generation path at x's own latent
+    g = flow.inverse_trajectory(h[-1])  # start the generation path at x's own latent
     for k in range(K + 1):
         torch.testing.assert_close(g[k], h[K - k], atol=1e-4, rtol=1e-4)
     with pytest.raises(ValueError, match="direction"):
-        states.path(flow, x, "sideways")
+        states.steps(flow, "sideways")
 
 
 def test_steps_and_names(flow):
@@ -69,13 +71,13 @@ def test_smooth_path_passes_through_every_state(flow, x, direction):
     n_couplings = sum(isinstance(b, rl.AffineCoupling) for b in flow.bijections)
     assert len(smooth) == len(depths) == 1 + 5 * n_couplings + 3 * (len(flow) - n_couplings)
     assert depths == sorted(depths)
-    exact = states.path(flow, x, direction)
+    exact = flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
     for k, state in enumerate(exact):
         torch.testing.assert_close(smooth[depths.index(float(k))], state)
 
 
 def test_depth_densities_follow_the_change_of_variables(flow, x):
-    hs, lds = flow.trajectory(x, with_logdet=True)
+    hs, lds = flow.trajectory(x), flow.step_logdets(x)
     K = len(flow)
     lp = [states.depth_log_prob(flow, k)(hs[k]) for k in range(K + 1)]
     torch.testing.assert_close(lp[0], flow.log_prob(x).detach())
@@ -90,7 +92,8 @@ def test_depth_densities_follow_the_change_of_variables(flow, x):
 
 def test_generation_step_logdet_is_that_of_the_inverse_layer(flow):
     z = flow.base_sample(50, seed=0)
-    gs, lds = flow.inverse_trajectory(z, with_logdet=True)
+    gs = flow.inverse_trajectory(z)
+    lds = [-ld for ld in reversed(flow.step_logdets(gs[-1]))]
     for k in range(1, len(flow) + 1):
         got = states.step_logdet(flow, k, "generation")(gs[k])
         torch.testing.assert_close(got, lds[k - 1], atol=1e-4, rtol=1e-4)
@@ -101,7 +104,7 @@ def test_shorter_model_is_not_a_midpoint(flow):
     K = len(flow)
     torch.testing.assert_close(states.shorter_model_sample(flow, z, K), flow.sample(100, seed=3))
     torch.testing.assert_close(states.shorter_model_sample(flow, z, 0), z)
-    g = states.path(flow, z, "generation")
+    g = flow.inverse_trajectory(z)
     assert not torch.allclose(states.shorter_model_sample(flow, z, 1), g[1], atol=1e-3)
     with pytest.raises(ValueError):
         states.shorter_model_sample(flow, z, K + 1)
@@ -110,9 +113,9 @@ def test_shorter_model_is_not_a_midpoint(flow):
 def test_quadrants_and_grid_helpers():
     z = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
     assert states.quadrants(z).tolist() == [0, 1, 2, 3]
-    lines = states.grid_lines(((0, 1), (0, 2)), n_lines=3, n_points=4)
+    lines = grid_lines(((0, 1), (0, 2)), n_lines=3, n_points=4)
     assert lines.shape == (6, 4, 2) and float(lines[..., 1].max()) == 2.0
-    pts = states.grid_points(((0, 1), (0, 2)), 5)
+    pts = grid_points(((0, 1), (0, 2)), 5)
     assert pts.shape == (25, 2) and pts[1].tolist() == [0.25, 0.0]
 
 

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib import mathviz as mv
+from realnvp_lib import calculus as mv
+from realnvp_lib.viz import panels
 
 A = torch.tensor([[1.2, 0.5], [-0.3, 0.9]], dtype=torch.float64)
 
@@ -30,7 +31,7 @@ def test_randomize_is_seeded_and_breaks_the_identity():
         other.load_state_dict(layers[0].state_dict())
     x = torch.randn(5, 4)
     assert torch.equal(layers[0](x)[0], x)  # zero-initialised: the identity
-    a, b, c = (mv.randomize(m, seed=s) for m, s in zip(layers, (3, 3, 4)))
+    a, b, c = (rl.randomize(m, seed=s) for m, s in zip(layers, (3, 3, 4)))
     assert torch.equal(a.net[-1].weight, b.net[-1].weight)
     assert not torch.equal(a.net[-1].weight, c.net[-1].weight)
     assert not torch.equal(a(x)[0], x)
@@ -45,7 +46,7 @@ def test_jacobian_of_linear_map_is_the_matrix():
 
 @pytest.mark.parametrize("dim", [2, 5])
 def test_jacobian_matches_per_sample_autograd_for_a_flow(dim):
-    flow = mv.randomize(rl.realnvp(dim=dim, n_layers=3, hidden=16), seed=1).double()
+    flow = rl.randomize(rl.realnvp(dim=dim, n_layers=3, hidden=16), seed=1).double()
     x = torch.randn(4, dim, dtype=torch.float64)
     jac = mv.jacobian(flow, x)
     for i in range(4):
@@ -94,7 +95,7 @@ def test_area_ratios_of_a_nonlinear_map_converge_to_abs_det_at_the_centre():
 
 
 def test_area_ratios_uses_a_modules_dtype():
-    flow = mv.randomize(rl.realnvp(dim=2, n_layers=2, hidden=8), seed=0)
+    flow = rl.randomize(rl.realnvp(dim=2, n_layers=2, hidden=8), seed=0)
     cells = mv.area_ratios(flow, (-1, 1), (-1, 1), n=3)
     assert cells.ratio.shape == (9,) and np.isfinite(cells.ratio).all()
 
@@ -109,21 +110,21 @@ def test_time_logdet_shapes_and_positivity():
 
 
 def test_checkerboard_mask_alternates_in_both_directions():
-    m = mv.checkerboard_mask(4, 6).view(4, 6)
+    m = rl.checkerboard_mask(4, 6).view(4, 6)
     assert m.sum() == 12
     assert (m[:, 1:] != m[:, :-1]).all() and (m[1:] != m[:-1]).all()
-    assert torch.equal(mv.checkerboard_mask(3, 3, even=False), 1 - mv.checkerboard_mask(3, 3))
-    layer = rl.AffineCoupling(mv.checkerboard_mask(3, 3), hidden=8)
+    assert torch.equal(rl.checkerboard_mask(3, 3, even=False), 1 - rl.checkerboard_mask(3, 3))
+    layer = rl.AffineCoupling(rl.checkerboard_mask(3, 3), hidden=8)
     assert layer(torch.randn(2, 9))[0].shape == (2, 9)
 
 
 def test_draw_helpers_make_artists():
     fig, (ax1, ax2) = plt.subplots(1, 2)
     cells = mv.area_ratios(warp, (-1, 1), (-1, 1), n=3)
-    art = mv.draw_cells(ax1, cells.after, np.log(cells.ratio), vmax=0.6)
+    art = panels.draw_cells(ax1, cells.after, np.log(cells.ratio), vmax=0.6)
     assert len(art.get_paths()) == 9
-    mv.draw_cells(ax1, cells.before)
-    img = mv.draw_matrix(ax2, torch.tensor([[1.0, 0.0], [0.5, 2.0]]), title="J")
+    panels.draw_cells(ax1, cells.before)
+    img = panels.draw_matrix(ax2, torch.tensor([[1.0, 0.0], [0.5, 2.0]]), title="J")
     assert img.get_array().mask[0, 1] and len(ax2.texts) == 4
     plt.close(fig)
 

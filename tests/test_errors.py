@@ -1,0 +1,72 @@
+"""Bad input earns a message in the caller's terms, never garbage or a raw torch error."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import realnvp_lib as rl
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"dim": 1}, "dim >= 2"),
+    ({"hidden": 0}, "hidden"),
+    ({"n_hidden": -1}, "n_hidden"),
+    ({"scale_bound": float("inf")}, "scale_bound"),
+    ({"scale_bound": -1.0}, "scale_bound"),
+    ({"n_layers": 0}, "n_layers"),
+    ({"permutation": "shuffle"}, "permutation"),
+    ({"activation": "sigmoid"}, "activation"),
+])
+def test_realnvp_options_are_checked(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        rl.realnvp(**kwargs)
+
+
+def test_dtype_mismatch_says_how_to_convert():
+    flow = rl.realnvp(n_layers=2, hidden=8)
+    with pytest.raises(ValueError, match=r"x is torch.float64.*weights are torch.float32"):
+        flow.log_prob(torch.zeros(3, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"z is torch.float64"):
+        flow.inverse(torch.zeros(3, 2, dtype=torch.float64))
+
+
+def test_unknown_data_set_lists_the_choices():
+    with pytest.raises(ValueError, match=r"unknown data set 'nope'.*two_moons"):
+        rl.data.sampler("nope")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: rl.data.eight_gaussians(10, std=float("nan")),
+    lambda: rl.data.two_moons(10, noise=-0.1),
+    lambda: rl.data.circles(10, factor=0.0),
+    lambda: rl.data.two_moons(0),
+])
+def test_data_rejects_nonsense_parameters(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_grid_with_reversed_limits_is_an_error():
+    with pytest.raises(ValueError, match="x0 < x1"):
+        rl.density.grid_integral(rl.density.two_moons_log_prob, (2.6, -1.6), (-1.1, 1.6), n=20)
+
+
+@pytest.mark.parametrize("fn", [rl.density.two_moons_entropy, rl.density.double_moon_entropy])
+def test_entropy_needs_enough_draws(fn):
+    with pytest.raises(ValueError, match="Monte-Carlo draws"):
+        fn(n=1)
+
+
+def test_depth_outside_the_flow_is_an_error():
+    flow = rl.realnvp(n_layers=3, hidden=8)
+    for k in (-1, len(flow) + 1, 99):
+        with pytest.raises(ValueError, match=rf"0\.\.{len(flow)}"):
+            rl.paths.depth_log_prob(flow, k)
+        with pytest.raises(ValueError, match="depth"):
+            rl.paths.step_logdet(flow, k)
+
+
+def test_sample_count_must_be_positive():
+    with pytest.raises(ValueError, match="number of samples"):
+        rl.realnvp(n_layers=2, hidden=8).sample(0)
