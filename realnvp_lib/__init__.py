@@ -8,7 +8,7 @@ from . import ablation, calculus, data, density, learner, paths, pitfalls, pretr
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
 from .checkpoint import load_flow, save_flow
 from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
-from .learner import randomize
+from .learner import check_bijection, randomize
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .train import FitConfig, History, NonFiniteLossError, fit
 from .validation import NonFiniteInputError
@@ -16,7 +16,7 @@ from .validation import NonFiniteInputError
 __all__ = [
     "AffineCoupling", "Bijection", "FitConfig", "Flow", "History", "LULinear", "NonFiniteInputError",
     "NonFiniteLossError", "PERMUTATIONS", "Permutation", "RandomPermutation", "Reverse", "SwapHalves",
-    "ablation", "alternating_mask", "calculus", "checkerboard_mask", "data", "density", "fit",
-    "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls", "pretrained",
+    "ablation", "alternating_mask", "calculus", "check_bijection", "checkerboard_mask", "data", "density",
+    "fit", "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls", "pretrained",
     "randomize", "realnvp", "save_flow", "scores",
 ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-__all__ = ["randomize"]
+import torch
+from torch import Tensor, nn
+
+__all__ = ["BijectionReport", "check_bijection", "randomize"]
 
 
 def randomize(module: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
@@ -24,3 +28,203 @@ def randomize(module: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
             scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
             p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device))
     return module
+
+
+@dataclass
+class BijectionReport:
+    """What ``check_bijection`` found: ``passed``, the named ``failures`` and the printed ``lines``."""
+
+    passed: bool = True
+    failures: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, ok: bool, what: str, bug: str = "") -> bool:
+        note = "" if ok or bug == NOT_YET else f"\n    likely bug: {bug}"
+        self.lines.append(("✓ " if ok else "✗ ") + what + note)
+        if not ok:
+            self.passed = False
+            self.failures.append(bug)
+        return ok
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+    def __repr__(self) -> str:
+        return f"BijectionReport(passed={self.passed}, failures={self.failures})"
+
+
+NOT_YET = "not implemented yet"
+
+
+class _NotYet(Exception):
+    """A method of the learner's layer raised ``NotImplementedError``."""
+
+
+def _call(fn: Callable, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError as err:
+        raise _NotYet(getattr(fn, "__name__", "the layer")) from err
+
+
+def _worst(a: Tensor, b: Tensor) -> float:
+    """The worst row's error: ``max_i max_j |a_ij - b_ij|`` (``max_i |a_i - b_i|`` for vectors)."""
+    return (a - b).abs().reshape(len(a), -1).max(dim=1).values.max().item()
+
+
+def _sorted_cols_found(y: Tensor, x: Tensor, keep: Tensor) -> bool:
+    """Do the pass-through columns of ``x`` all turn up, unchanged, somewhere in ``y``?"""
+    cols = torch.nonzero(keep).flatten().tolist()
+    return all(any(torch.equal(y[:, k], x[:, j]) for k in range(y.shape[1])) for j in cols)
+
+
+def _build(obj, seed: int) -> nn.Module:
+    if isinstance(obj, nn.Module):
+        return copy.deepcopy(obj)
+    with torch.random.fork_rng(devices=[]):  # the same layer on every call, global RNG untouched
+        torch.manual_seed(seed)
+        return _call(obj)
+
+
+def _infer_dim(layer: nn.Module, dim: int | None) -> int:
+    mask = getattr(layer, "mask", None)
+    for d in (dim, getattr(layer, "dim", None), mask.numel() if isinstance(mask, Tensor) else None):
+        if isinstance(d, int) and d >= 2:
+            return d
+    raise ValueError("cannot tell the layer's dimension D: give it a .dim or a .mask, or pass dim=")
+
+
+def check_bijection(obj, dim: int | None = None, n: int = 256, seed: int = 0, verbose: bool = True,
+                    tol: float = 1e-6) -> BijectionReport:
+    """Check that a layer follows the bijection contract; print one ✓/✗ line per check.
+
+    ``obj`` is a layer or a zero-argument factory (a class works) with ``forward(x) -> (y, logdet)``
+    and ``inverse(y) -> (x, logdet)``, ``x, y: (B, D)``, ``logdet: (B,)``. The checks run in float64
+    on a copy whose parameters are randomised (``randomize``): a zero-initialised coupling is the
+    identity and would pass anything. Change of variables as in Dinh et al. (2017), eq. 3-9.
+    A ``NotImplementedError`` is reported as "not implemented yet", never raised.
+    """
+    if not (isinstance(obj, nn.Module) or callable(obj)):
+        raise TypeError(f"check_bijection needs a layer (nn.Module) or a factory, got {type(obj).__name__}")
+    report = BijectionReport()
+    try:
+        _run_checks(report, obj, dim, n, seed, tol)
+    except _NotYet as err:
+        report.add(False, f"{err}: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
+    except Exception as err:  # a learner's layer may break anywhere: report it, keep the notebook going
+        report.add(False, f"stopped: {type(err).__name__}: {err}",
+                   "the layer breaks the contract forward(x) -> (y, logdet), inverse(y) -> (x, logdet)")
+    checks = sum(line[0] in "✓✗" for line in report.lines)
+    report.lines.append(f"{'passed' if report.passed else 'FAILED'}: {checks - len(report.failures)} of "
+                        f"{checks} checks passed")
+    if verbose:
+        print(report)
+    return report
+
+
+def _run_checks(report: BijectionReport, obj, dim: int | None, n: int, seed: int, tol: float) -> None:
+    layer = randomize(_build(obj, seed), seed).double()
+    d = _infer_dim(layer, dim)
+    gen = torch.Generator().manual_seed(seed)
+    x, z = torch.randn(2, n, d, generator=gen, dtype=torch.float64)
+    report.lines.append(f"check_bijection: {type(layer).__name__}, D = {d}, {n} samples, float64, "
+                        f"parameters randomised (seed {seed})")
+    with torch.no_grad():
+        y, ld = _call(layer.forward, x)
+    if not report.add(tuple(y.shape) == (n, d) and tuple(ld.shape) == (n,),
+                      f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {(n, d)}, {(n,)})",
+                      "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim"):
+        return
+    moved_ok = _pass_through(report, layer, x, y)
+    independent = _independence(report, layer, x, y, ld, tol)
+    jac_ok = _logdet_vs_jacobian(report, layer, x[: min(n, 64)], ld[: min(n, 64)], moved_ok, independent, tol)
+    _gradients(report, layer, x)
+    with torch.no_grad():
+        try:
+            x_back, ld_inv = _call(layer.inverse, y)
+        except _NotYet:
+            report.add(False, f"inverse: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
+            return
+        if not report.add(tuple(x_back.shape) == (n, d) and tuple(ld_inv.shape) == (n,),
+                          f"inverse shapes: x {tuple(x_back.shape)}, logdet {tuple(ld_inv.shape)}",
+                          "inverse must return (x (B, D), logdet (B,)) like forward"):
+            return
+        z_back = layer(layer.inverse(z)[0])[0]
+    err_x, err_z = _worst(x_back, x), _worst(z_back, z)
+    report.add(max(err_x, err_z) < tol,
+               f"round trip x → y → x: worst row error {err_x:.1e}; z → x → z: {err_z:.1e}",
+               "inverse cannot recompute s and t: b⊙y ≠ b⊙x (see the pass-through check)" if not moved_ok
+               else "inverse does not undo forward: recompute s, t from b⊙y, then x = (y − t)·exp(−s)")
+    total = (ld + ld_inv).abs().max().item()
+    flipped = (ld - ld_inv).abs().max().item() < tol and ld.abs().max().item() > tol
+    if flipped:
+        bug = "inverse returns +sum(s): the sign of the inverse log-det"
+    elif not moved_ok:
+        bug = "the inverse recomputes s from the wrong inputs, since b⊙y ≠ b⊙x (see the pass-through check)"
+    elif not jac_ok:
+        bug = "the forward log-det is off (see the log-det check), so the two cannot cancel"
+    else:
+        bug = "inverse log-det is not minus the forward log-det: the inverse returns −sum((1-b)⊙s)"
+    report.add(total < tol, f"inverse log-det = −forward log-det: worst |sum| {total:.1e}", bug)
+
+
+def _pass_through(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tensor) -> bool:
+    mask = getattr(layer, "mask", None)
+    if not isinstance(mask, Tensor) or mask.numel() != x.shape[1]:
+        return True
+    keep = mask.bool()
+    err = (y[:, keep] - x[:, keep]).abs().max().item()
+    bug = ("outputs merged back in the wrong order: the pass-through coordinates come out elsewhere"
+           if _sorted_cols_found(y, x, keep) else
+           "t not masked: the pass-through coordinates were shifted (multiply s and t by 1-b)")
+    what = f"pass-through coordinates (b = 1) unchanged: max |b⊙(y − x)| = {err:.1e}"
+    return report.add(err == 0, what, bug)
+
+
+@torch.no_grad()
+def _independence(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tensor, ld: Tensor,
+                  tol: float) -> bool:
+    bumped = x.clone()
+    bumped[0] += 1.0
+    y2, ld2 = layer(bumped)
+    moved = max(_worst(y2[1:], y[1:]), _worst(ld2[1:], ld[1:]))
+    return report.add(moved < tol * 1e-3,
+                      f"samples independent: changing sample 1 moved the other {len(x) - 1} by {moved:.1e}",
+                      "batch statistics leak between samples (a mean/std over dim=0, or BatchNorm training)")
+
+
+def _logdet_vs_jacobian(report: BijectionReport, layer: nn.Module, x: Tensor, ld: Tensor, moved_ok: bool,
+                        independent: bool, tol: float) -> bool:
+    from .calculus import jacobian  # calculus imports this module: import at call time
+
+    ref = torch.linalg.slogdet(jacobian(layer, x)).logabsdet
+    err = _worst(ld, ref)
+    if not independent:
+        bug = "batch statistics leak between samples: each sample's Jacobian depends on the others"
+    elif not moved_ok:
+        bug = "the map is not a coupling (see the pass-through check), so its log-det is not sum(s)"
+    elif _worst(ld, -ref) < tol and ref.abs().max().item() > tol:
+        bug = "forward log-det has the wrong sign: forward returns +sum(s), the inverse −sum(s)"
+    elif getattr(layer, "mask", None) is not None:
+        bug = "log-det sums s over the pass-through coordinates too (mask s with 1-b)"
+    else:
+        bug = "log-det is not log|det J| of the map that was applied"
+    what = f"log-det vs slogdet of the autograd Jacobian (float64): worst error {err:.1e}"
+    return report.add(err < tol, what, bug)
+
+
+def _gradients(report: BijectionReport, layer: nn.Module, x: Tensor) -> None:
+    params = [(name, p) for name, p in layer.named_parameters() if p.requires_grad]
+    if not params:
+        report.add(True, "gradients: the layer has no parameters (nothing to train)")
+        return
+    layer.zero_grad(set_to_none=True)
+    y, ld = layer(x)
+    (0.5 * y.pow(2).sum(1) - ld).mean().backward()  # the training loss's shape: -log q
+    missing = [name for name, p in params if p.grad is None or not p.grad.abs().sum() > 0]
+    broken = [name for name, p in params if p.grad is not None and not torch.isfinite(p.grad).all()]
+    report.add(not missing and not broken,
+               f"gradients: finite, reaching {len(params) - len(missing)} of {len(params)} parameter tensors",
+               f"gradients not finite in {broken} (an unbounded exp(s)? bound s)" if broken else
+               f"no gradient reaches {missing}: built but never used in forward, or detached")
+    layer.zero_grad(set_to_none=True)

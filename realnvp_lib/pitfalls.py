@@ -19,10 +19,17 @@ class BuggyCoupling(AffineCoupling):
     * ``"unmasked_logdet"``: the log-det sums ``s`` over every coordinate, moved or not;
     * ``"sign_flip"``: ``inverse`` returns ``+sum(s)``, the forward direction's sign;
     * ``"split_merge"``: coordinates are split where the mask says (e.g. interleaved) but merged
-      back contiguously, passed-through ones first, in both directions.
+      back contiguously, passed-through ones first, in both directions;
+    * ``"unmasked_shift"``: ``t`` is not multiplied by ``(1 - b)``, so the pass-through coordinates
+      are shifted too (invisible at zero init, where ``t = 0``);
+    * ``"batch_stats"``: the conditioner's input is standardised with the batch's mean and std (a
+      BatchNorm in training mode), so each sample's output depends on the rest of the batch.
+
+    At zero initialisation (``s = t = 0``) only ``split_merge`` differs from the correct layer;
+    randomise the weights (``learner.randomize``) to see the others.
     """
 
-    BUGS = ("unmasked_logdet", "sign_flip", "split_merge")
+    BUGS = ("unmasked_logdet", "sign_flip", "split_merge", "unmasked_shift", "batch_stats")
 
     def __init__(self, mask: Tensor | list[int], bug: str, **kwargs) -> None:
         if bug not in self.BUGS:
@@ -33,6 +40,14 @@ class BuggyCoupling(AffineCoupling):
     def _merge_contiguous(self, v: Tensor) -> Tensor:
         keep = self.mask.bool()
         return torch.cat([v[:, keep], v[:, ~keep]], dim=1)
+
+    def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
+        if self.bug == "batch_stats":
+            x_cond = (x_cond - x_cond.mean(0)) / (x_cond.std(0) + 1e-5) * self.mask
+        s, t = super().scale_shift(x_cond)
+        if self.bug == "unmasked_shift":
+            t = self.net(x_cond).chunk(2, dim=1)[1]  # forgot to multiply t by (1 - b)
+        return s, t
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         y, logdet = super().forward(x)

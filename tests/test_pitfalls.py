@@ -6,14 +6,14 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib import mathviz as mv
-from realnvp_lib.bugs import BuggyCoupling, coupling_scales, expect_failure
+from realnvp_lib.calculus import jacobian
+from realnvp_lib.pitfalls import BuggyCoupling, coupling_scales, expect_failure
 
 
 def buggy(bug: str, mask=None) -> tuple[BuggyCoupling, rl.AffineCoupling]:
     """A randomised buggy layer and a correct twin with the same weights, in float64."""
     mask = rl.half_mask(4) if mask is None else mask
-    bad = mv.randomize(BuggyCoupling(mask, bug, hidden=16), seed=0, std=1.0).double()
+    bad = rl.randomize(BuggyCoupling(mask, bug, hidden=16), seed=0, std=1.0).double()
     good = rl.AffineCoupling(mask, hidden=16).double()
     good.load_state_dict(bad.state_dict())
     return bad, good
@@ -23,7 +23,7 @@ X = torch.randn(32, 4, dtype=torch.float64, generator=torch.Generator().manual_s
 
 
 def autograd_logdet(layer, x):
-    return torch.linalg.slogdet(mv.jacobian(layer, x)).logabsdet
+    return torch.linalg.slogdet(jacobian(layer, x)).logabsdet
 
 
 def test_unknown_bug_is_refused():
@@ -58,6 +58,27 @@ def test_split_merge_breaks_the_round_trip_and_the_pass_through():
     assert torch.equal(y[:, :2], X[:, keep])  # the kept coordinates were merged to the front
 
 
+def test_unmasked_shift_is_invisible_at_zero_init_and_moves_the_pass_through_half():
+    mask = rl.alternating_mask(4)
+    fresh = BuggyCoupling(mask, "unmasked_shift", hidden=16).double()
+    assert torch.equal(fresh(X)[0], X)  # t = 0 at zero init: nothing to see
+    bad, good = buggy("unmasked_shift", mask)
+    keep = mask.bool()
+    assert not torch.allclose(bad(X)[0][:, keep], X[:, keep], atol=1e-3)
+    assert torch.allclose(bad(X)[0][:, ~keep], good(X)[0][:, ~keep])  # the moved half is right
+    assert not torch.allclose(bad.inverse(bad(X)[0])[0], X, atol=1e-3)
+
+
+def test_batch_stats_round_trips_but_couples_the_samples():
+    bad, good = buggy("batch_stats")
+    y, _ = bad(X)
+    assert torch.allclose(bad.inverse(y)[0], X)  # same batch both ways: the round trip cannot see it
+    bumped = X.clone()
+    bumped[0] += 1.0
+    assert not torch.allclose(bad(bumped)[0][1:], y[1:], atol=1e-6)
+    assert torch.equal(good(bumped)[0][1:], good(X)[0][1:])
+
+
 def test_expect_failure_swallows_the_failure_and_refuses_a_pass(capsys):
     with expect_failure():
         raise AssertionError("boom")
@@ -70,7 +91,7 @@ def test_expect_failure_swallows_the_failure_and_refuses_a_pass(capsys):
 
 
 def test_coupling_scales_follow_the_flow_and_survive_overflow():
-    flow = mv.randomize(rl.realnvp(dim=3, n_layers=3, hidden=8, permutation="reverse"), seed=0, std=1.0)
+    flow = rl.randomize(rl.realnvp(dim=3, n_layers=3, hidden=8, permutation="reverse"), seed=0, std=1.0)
     x = torch.randn(5, 3)
     scales = coupling_scales(flow, x)
     assert len(scales) == 3 and all(s.shape == (5, 3) for s in scales)

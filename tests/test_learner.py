@@ -1,0 +1,125 @@
+"""check_bijection passes every shipped bijection, names every gallery bug, survives unfinished code."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import all_bijections
+from torch import nn
+
+import realnvp_lib as rl
+from realnvp_lib.pitfalls import BuggyCoupling
+
+
+@pytest.mark.parametrize("dim", [2, 3, 6])
+def test_every_shipped_bijection_passes(dim):
+    for name, layer in all_bijections(dim).items():
+        report = rl.check_bijection(layer, verbose=False)
+        assert report.passed and report.failures == [], (name, str(report))
+
+
+def test_a_whole_flow_passes_and_the_report_prints_numbers(capsys):
+    report = rl.check_bijection(rl.realnvp(dim=3, n_layers=3, hidden=8, permutation="lu"))
+    out = capsys.readouterr().out
+    assert report.passed and str(report) in out
+    assert out.count("✓") == 7 and "✗" not in out  # no mask: no pass-through line
+    assert "worst row error" in out and "(256, 3)" in out and "passed: 7 of 7 checks passed" in out
+
+
+# (bug, the check that must fail, words of the gallery that must name it)
+GALLERY = [
+    ("unmasked_logdet", "log-det vs slogdet", "log-det sums s over the pass-through coordinates too"),
+    ("sign_flip", "inverse log-det = −forward", "inverse returns +sum(s): the sign of the inverse log-det"),
+    ("split_merge", "pass-through coordinates", "outputs merged back in the wrong order"),
+    ("unmasked_shift", "pass-through coordinates", "t not masked"),
+    ("batch_stats", "samples independent", "batch statistics leak between samples"),
+]
+
+
+@pytest.mark.parametrize(("bug", "check", "words"), GALLERY)
+def test_every_gallery_bug_is_named(bug, check, words):
+    assert {b for b, _, _ in GALLERY} == set(BuggyCoupling.BUGS)  # a new bug needs a row here
+    report = rl.check_bijection(BuggyCoupling(rl.alternating_mask(4), bug, hidden=16), verbose=False)
+    assert not report.passed
+    assert words in report.failures[0], report.failures  # the first failure names the bug
+    failed = [line for line in report.lines if line.startswith("✗")]
+    assert check in failed[0] and words in failed[0]
+
+
+@pytest.mark.parametrize("bug", ["unmasked_logdet", "unmasked_shift", "batch_stats"])
+def test_bugs_invisible_at_zero_init_are_still_caught(bug):
+    fresh = BuggyCoupling(rl.alternating_mask(4), bug, hidden=16)
+    good = rl.AffineCoupling(rl.alternating_mask(4), hidden=16)
+    x = torch.randn(16, 4)
+    assert all(torch.equal(a, b) for a, b in zip(fresh(x), good(x)))  # identical at zero init
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    assert not rl.check_bijection(fresh, verbose=False).passed
+    assert all(torch.equal(v, fresh.state_dict()[k]) for k, v in before.items())  # worked on a copy
+
+
+class Unfinished(nn.Module):
+    dim = 2
+
+    def forward(self, x):
+        raise NotImplementedError("exercise: write forward")
+
+    def inverse(self, y):
+        raise NotImplementedError
+
+
+class ForwardOnly(rl.AffineCoupling):
+    def __init__(self):
+        super().__init__(rl.half_mask(2), hidden=8)
+
+    def inverse(self, y):
+        raise NotImplementedError
+
+
+def test_not_implemented_yet_is_reported_not_raised(capsys):
+    report = rl.check_bijection(Unfinished)
+    assert not report.passed and report.failures == ["not implemented yet"]
+    assert "forward: not implemented yet" in capsys.readouterr().out
+    report = rl.check_bijection(ForwardOnly, verbose=False)  # forward's checks still run
+    assert report.failures == ["not implemented yet"]
+    assert sum(line.startswith("✓") for line in report.lines) == 5
+    assert "inverse: not implemented yet" in str(report)
+
+
+def test_factories_classes_and_the_global_rng():
+    state = torch.get_rng_state()
+    first = rl.check_bijection(lambda: rl.AffineCoupling(rl.half_mask(3), hidden=8), verbose=False)
+    again = rl.check_bijection(lambda: rl.AffineCoupling(rl.half_mask(3), hidden=8), verbose=False)
+    assert first.passed and first.lines == again.lines  # the factory is seeded: same numbers
+    assert torch.equal(state, torch.get_rng_state())
+    no_mask = rl.check_bijection(rl.AffineCoupling, verbose=False)  # a class that needs arguments
+    assert "missing 1 required positional argument" in str(no_mask)
+    with pytest.raises(TypeError, match="a layer"):
+        rl.check_bijection(42)
+
+
+class KeepdimLogdet(rl.AffineCoupling):
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return y, logdet[:, None]
+
+
+class UnusedParameter(rl.AffineCoupling):
+    def __init__(self, mask):
+        super().__init__(mask, hidden=8)
+        self.forgotten = nn.Linear(2, 2)  # built, never called
+
+
+class NoDim(nn.Module):
+    def forward(self, x):
+        return x, x.new_zeros(len(x))
+
+
+def test_shape_gradient_and_contract_failures_are_named():
+    report = rl.check_bijection(KeepdimLogdet(rl.half_mask(2), hidden=8), verbose=False)
+    assert report.failures == ["log-det must be one number per sample, shape (B,): sum s over dim=1, "
+                               "no keepdim"]
+    report = rl.check_bijection(UnusedParameter(rl.half_mask(2)), verbose=False)
+    assert len(report.failures) == 1 and "forgotten.weight" in report.failures[0]
+    report = rl.check_bijection(NoDim(), verbose=False)
+    assert not report.passed and "pass dim=" in str(report)
+    assert rl.check_bijection(NoDim(), dim=3, verbose=False).failures[0].startswith("the layer breaks")
