@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -e ".[lab,test]"
 	touch $(STAMP)
 
+# Lab serves the repository root, so the notebooks' links to ../figures/ resolve, and opens the
+# first notebook. Root (a container) needs --allow-root; an ordinary user does not get it.
+LAB_FLAGS := --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
+FIRST_NOTEBOOK := $(firstword $(NOTEBOOKS))
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(FIRST_NOTEBOOK)
 
 test: lint unit nbval
 

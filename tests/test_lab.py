@@ -1,0 +1,130 @@
+"""The front door: `make lab` serves the repository root, and every relative link in every notebook resolves.
+
+The server test runs the exact command `make lab` would run (read from `make -n`) over a temporary
+copy of notebooks/, figures/ and the top-level docs (Lab autosaves), and asks the running server for
+every file the notebooks link to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import pytest
+from test_browser import free_port, stop
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+# Markdown links and images, and HTML src/href attributes, in markdown cells and in outputs.
+LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|(?:src|href)=[\"']([^\"']+)[\"']")
+
+
+def relative_links(nb_path: Path) -> list[str]:
+    """Every link target in the notebook that is a relative path (not a URL, anchor or data URI)."""
+    nb = json.loads(nb_path.read_text())
+    texts = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            texts.append("".join(cell["source"]))
+        for out in cell.get("outputs", []):
+            for mime in ("text/markdown", "text/html"):
+                value = out.get("data", {}).get(mime)
+                if value:
+                    texts.append("".join(value))
+    links = [a or b for text in texts for a, b in LINK.findall(text)]
+    return [unquote(u.split("#")[0]) for u in links
+            if u and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", u, re.I) and u.split("#")[0]]
+
+
+def test_the_notebooks_have_links_to_check():
+    assert NOTEBOOKS and sum(len(relative_links(nb)) for nb in NOTEBOOKS) > 0
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_relative_link_resolves_inside_the_repository(nb):
+    for link in relative_links(nb):
+        target = (nb.parent / link).resolve()
+        assert target.is_relative_to(ROOT), f"{nb.name}: {link} points outside the repository"
+        assert target.exists(), f"{nb.name}: {link} does not exist"
+
+
+def test_link_finder_sees_markdown_and_html():
+    text = '![a](../figures/x.gif) [b](02_next.ipynb#top) <img src="y.png"> [c](https://e.org) [d](#s)'
+    found = [a or b for a, b in LINK.findall(text)]
+    assert found == ["../figures/x.gif", "02_next.ipynb#top", "y.png", "https://e.org", "#s"]
+
+
+def make_lab_command() -> list[str]:
+    """The command `make lab` runs, without making anything (the venv is taken as up to date)."""
+    out = subprocess.run(["make", "-s", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    lines = [line for line in out.splitlines() if " lab " in f" {line} "]
+    assert len(lines) == 1, out
+    return shlex.split(lines[0])
+
+
+def test_make_lab_serves_the_repository_root_and_opens_the_first_notebook():
+    cmd = make_lab_command()
+    assert f"--ServerApp.root_dir={ROOT}" in cmd
+    assert cmd[-1] == f"notebooks/{NOTEBOOKS[0].name}"
+    assert ("--allow-root" in cmd) == (os.geteuid() == 0)  # root in a container must not be refused
+
+
+def test_make_lab_server_serves_every_linked_file(tmp_path):
+    for name in ("notebooks", "figures"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for top in ROOT.glob("*.md"):  # notebooks link to the README too
+        shutil.copy(top, tmp_path)
+    cmd = [str(ROOT / c) if c.startswith(".venv/") else c for c in make_lab_command()]
+    cmd = [f"--ServerApp.root_dir={tmp_path}" if c.startswith("--ServerApp.root_dir=") else c for c in cmd]
+    port, token = free_port(), secrets.token_hex(16)
+    cmd[-1:-1] = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                  "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = open(tmp_path / "lab.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, token, proc, tmp_path / "lab.log")
+        first = get(f"{base}/api/contents/notebooks/{NOTEBOOKS[0].name}?content=0&token={token}")
+        assert json.loads(first)["type"] == "notebook"
+        checked = 0
+        for nb in NOTEBOOKS:
+            for link in relative_links(nb):
+                rel = (Path("notebooks") / link).as_posix()
+                path = os.path.normpath(rel)
+                body = get(f"{base}/files/{quote(path)}?token={token}")
+                assert len(body) == (tmp_path / path).stat().st_size, f"{nb.name}: {link}"
+                checked += 1
+        assert checked > 0
+    finally:
+        stop(proc, str(tmp_path / "runtime"))
+        log.close()
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200, url
+        return response.read()
+
+
+def wait_until_up(base: str, token: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get(f"{base}/api/status?token={token}")
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("`make lab`'s command did not start:\n" + log.read_text()) from None
+            time.sleep(0.5)
