@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from .bijections import AffineCoupling, affine
 
-__all__ = ["BuggyCoupling", "coupling_scales", "expect_failure"]
+__all__ = ["BuggyCoupling", "coupling_scales", "expect_failure", "unchecked_trajectory"]
 
 
 class BuggyCoupling(AffineCoupling):
@@ -84,13 +84,8 @@ def expect_failure(kind: type[BaseException] = AssertionError) -> Iterator[None]
 
 
 @torch.no_grad()
-def coupling_scales(flow: nn.Module, x: Tensor) -> list[Tensor]:
-    """The scales ``s: (B, D)`` of every coupling along the inference path of ``x`` through ``flow``.
-
-    The path is followed without the layers' input checks, so a state that has overflowed to inf
-    (the way an unbounded flow dies) is reported instead of refused.
-    """
-    scales = []
+def _unchecked_path(flow: nn.Module, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    states, scales = [x], []
     for layer in flow.bijections:
         if isinstance(layer, AffineCoupling):
             s, t = layer.scale_shift(x * layer.mask)
@@ -98,4 +93,19 @@ def coupling_scales(flow: nn.Module, x: Tensor) -> list[Tensor]:
             x = affine(x, s, t)
         else:
             x = x[:, layer.perm] if hasattr(layer, "perm") else layer(x)[0]
-    return scales
+        states.append(x)
+    return states, scales
+
+
+def unchecked_trajectory(flow: nn.Module, x: Tensor) -> list[Tensor]:
+    """The inference path ``[x, h_1, ..., h_K]`` (K+1 tensors ``(B, D)``) without the input checks.
+
+    Unlike ``Flow.trajectory``, a state that has overflowed to inf (the way an unbounded flow
+    dies) is returned instead of refused, so the growth can be printed.
+    """
+    return _unchecked_path(flow, x)[0]
+
+
+def coupling_scales(flow: nn.Module, x: Tensor) -> list[Tensor]:
+    """The scales ``s: (B, D)`` of every coupling along the unchecked inference path of ``x``."""
+    return _unchecked_path(flow, x)[1]

@@ -7,7 +7,7 @@ import torch
 
 import realnvp_lib as rl
 from realnvp_lib.calculus import jacobian
-from realnvp_lib.pitfalls import BuggyCoupling, coupling_scales, expect_failure
+from realnvp_lib.pitfalls import BuggyCoupling, coupling_scales, expect_failure, unchecked_trajectory
 
 
 def buggy(bug: str, mask=None) -> tuple[BuggyCoupling, rl.AffineCoupling]:
@@ -105,3 +105,7 @@ def test_coupling_scales_follow_the_flow_and_survive_overflow():
         unbounded.bijections[0].net[-1].bias.fill_(100.0)  # exp(100) overflows float32
     scales = coupling_scales(unbounded, torch.randn(4, 2))
     assert scales[0].max() == 100.0 and not torch.isfinite(scales[1]).all()
+    states = unchecked_trajectory(unbounded, torch.randn(4, 2))
+    assert len(states) == len(unbounded) + 1 and not torch.isfinite(states[-1]).all()
+    with pytest.raises(ValueError, match="NaN or inf"):
+        unbounded.trajectory(torch.randn(4, 2))  # the checked path refuses what this one reports
