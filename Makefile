@@ -39,7 +39,7 @@ ifneq ($(NOTEBOOKS),)
 endif
 
 figures: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.figures figures/
+	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.viz.figures figures/
 
 notebooks: $(STAMP)
 	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \

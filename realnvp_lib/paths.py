@@ -21,7 +21,7 @@ from torch import Tensor
 from .bijections import AffineCoupling, Bijection, affine
 from .flow import Flow, run_steps
 
-__all__ = ["DIRECTIONS", "apply_step", "depth_log_prob", "partial_step", "path", "quadrants",
+__all__ = ["DIRECTIONS", "apply_step", "depth_log_prob", "partial_step", "quadrants",
            "shorter_model_sample", "smooth_path", "step_logdet", "step_name", "steps"]
 
 DIRECTIONS = ("inference", "generation")
@@ -58,13 +58,6 @@ def apply_step(layer: Bijection, inverted: bool, x: Tensor) -> tuple[Tensor, Ten
 
 
 @torch.no_grad()
-def path(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
-    """K+1 states: ``flow.trajectory(x)`` (inference) or ``flow.inverse_trajectory(x)`` (generation)."""
-    _check_direction(direction)
-    return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
-
-
-@torch.no_grad()
 def shorter_model_sample(flow: Flow, z: Tensor, k: int) -> Tensor:
     """The 2018 blog's ``inverse(z, k)``: undo only the first k layers, ``f_1^-1(... f_k^-1(z))``.
 
@@ -98,7 +91,8 @@ def smooth_path(flow: Flow, x: Tensor, direction: str, coupling_frames: int = 8,
     """States moving continuously along a path, and their depths (k - 1 + alpha).
 
     Each coupling step contributes ``coupling_frames`` states (alpha = 1/n .. 1), any other step
-    ``mix_frames`` (1 shows it instantly); the integer depths are exactly the states of ``path``.
+    ``mix_frames`` (1 shows it instantly); the integer depths are exactly the states of ``Flow.trajectory``
+    (inference) or ``Flow.inverse_trajectory`` (generation).
     """
     states, depths = [x], [0.0]
     for k, (layer, inverted) in enumerate(steps(flow, direction), start=1):

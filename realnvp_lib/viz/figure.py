@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -17,6 +18,7 @@ from .style import label_colors
 
 __all__ = ["FrameFigure"]
 
+CRISP = {"text.antialiased": False, "lines.antialiased": False, "patch.antialiased": False}
 PANEL_TITLES = {"points": "points and grid", "density": "density", "logdet": "log|det J| of the last step"}
 
 
@@ -32,6 +34,13 @@ class FrameFigure:
 
     def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 2.6,
                  dpi: int = 80, point_size: float = 3.0):
+        # A moving box redraws its ticks every frame: aliased text halves what they cost in a GIF.
+        self._rc = CRISP if frames.lims is not None else {}
+        with mpl.rc_context(self._rc):
+            self._build(frames, panels, size, dpi, point_size)
+
+    def _build(self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int,
+               point_size: float) -> None:
         self.frames = frames
         self.panels = list(panels or [p for p in PANEL_TITLES if p == "points" or getattr(frames, p)])
         self.fig = Figure(figsize=(size * len(self.panels), size * 1.05), dpi=dpi, layout="constrained")
@@ -47,7 +56,7 @@ class FrameFigure:
         # times faster than a collection with a colour per point.
         self.groups = [np.flatnonzero(frames.labels == c) for c in np.unique(frames.labels)]
         colors = label_colors(np.unique(frames.labels), frames.palette)
-        title = PANEL_TITLES["points"] if len(self.panels) > 1 else frames.name
+        title = PANEL_TITLES["points"] if len(self.panels) > 1 else ("" if frames.lims else frames.name)
         self.scatters = [draw.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
                          for idx, c in zip(self.groups, colors)]
         self.images = {}
@@ -132,7 +141,8 @@ class FrameFigure:
         """Render and return the picture as an ``(H, W, 3)`` uint8 array."""
         canvas = self.fig.canvas
         if self.follow:
-            canvas.draw()
+            with mpl.rc_context(self._rc):
+                canvas.draw()
             return np.asarray(canvas.buffer_rgba())[..., :3].copy()
         canvas.restore_region(self._background)
         canvas.restore_region(self._title_pixels[self.title.get_text()])

@@ -16,8 +16,8 @@ from .. import paths as st
 from ..flow import Flow
 from ..grids import grid_lines, grid_points
 
-__all__ = ["Frames", "depth_frames", "depth_lim", "fit_lim", "smooth_frames", "start_points",
-           "training_frames"]
+__all__ = ["Frames", "depth_frames", "depth_lim", "fit_lim", "follow_lims", "path_states", "smooth_frames",
+           "square_lim", "start_points", "training_frames"]
 
 LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
 DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
@@ -41,6 +41,7 @@ class Frames:
     density: list[np.ndarray] | None = None
     logdet: list[np.ndarray] | None = None
     density_title: str = "density at this depth"
+    lims: list[tuple] | None = None  # a box per frame (then drawn with ticks) instead of the fixed ``lim``
 
     def __len__(self) -> int:
         return len(self.points)
@@ -55,13 +56,53 @@ def fit_lim(arrays: Sequence[np.ndarray], quantile: float = 0.005, pad: float = 
     return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
-def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float = 0.05):
+def square_lim(lim) -> tuple:
+    """The square box with the centre and the longer side of ``lim`` (``aspect="equal"`` then fills it)."""
+    (x0, x1), (y0, y1) = lim
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
+    return (cx - half, cx + half), (cy - half, cy + half)
+
+
+def follow_lims(points: Sequence[np.ndarray], quantile: float = 0.005, pad: float = 0.12,
+                smooth: float = 4.0) -> list[tuple]:
+    """A square box per frame that follows the points: centre and half-width smoothed over frames.
+
+    Each frame's box holds all but ``quantile`` of its points (padded by ``pad``); a running maximum
+    then a Gaussian of ``smooth`` frames over the half-widths keeps the zoom from jittering, so the
+    axes glide from the data's box to the Gaussian's instead of showing both small in one box.
+    """
+    pts = [np.asarray(p) for p in points]
+    lo = np.stack([np.quantile(p, quantile, axis=0) for p in pts])  # (T, 2)
+    hi = np.stack([np.quantile(p, 1 - quantile, axis=0) for p in pts])
+    centre, half = (lo + hi) / 2, (1 + 2 * pad) * (hi - lo).max(axis=1) / 2
+    width = max(1, int(round(smooth)))
+    padded = np.pad(half, width, mode="edge")
+    half = np.array([padded[i:i + 2 * width + 1].max() for i in range(len(half))])
+    kernel = np.exp(-0.5 * (np.arange(-3 * width, 3 * width + 1) / smooth) ** 2)
+    kernel /= kernel.sum()
+
+    def blur(v: np.ndarray) -> np.ndarray:
+        return np.convolve(np.pad(v, 3 * width, mode="edge"), kernel, mode="valid")
+
+    half = blur(half)
+    cx, cy = blur(centre[:, 0]), blur(centre[:, 1])
+    return [((float(a - h), float(a + h)), (float(b - h), float(b + h))) for a, b, h in zip(cx, cy, half)]
+
+
+def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
+    """The K+1 states of a path: ``flow.trajectory(x)`` or ``flow.inverse_trajectory(x)``."""
+    if direction not in st.DIRECTIONS:
+        raise ValueError(f"direction must be one of {st.DIRECTIONS}, got {direction!r}")
+    return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
+
+
+def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float = 0.05, n_lines: int = 9):
     """``(points, labels, grid lines)`` where a path starts: two moons, or base draws and their quadrant."""
     if direction == "inference":
         x, labels = data.two_moons(n, noise=noise, seed=seed, labels=True)
-        return x, labels, grid_lines(DATA_GRID)
+        return x, labels, grid_lines(DATA_GRID, n_lines)
     z = flow.base_sample(n, seed=seed)
-    return z, st.quadrants(z), grid_lines(LATENT_GRID)
+    return z, st.quadrants(z), grid_lines(LATENT_GRID, n_lines)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -74,15 +115,15 @@ def _grid_maps(fn, lim, n: int) -> np.ndarray:
 
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
-    pts = [p for d in st.DIRECTIONS for p in st.path(flow, start_points(flow, d, n, seed)[0], d)]
+    pts = [p for d in st.DIRECTIONS for p in path_states(flow, start_points(flow, d, n, seed)[0], d)]
     return fit_lim([p.numpy() for p in pts])
 
 
 def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True,
                  grid_n: int = 64) -> Frames:
-    """The K+1 states of a path (``paths.path``), with density and log-det maps if ``maps``."""
+    """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``."""
     x, labels, lines = start_points(flow, direction, n, seed)
-    points, grid = _push(st.path(flow, x, direction), st.path(flow, lines.reshape(-1, 2), direction),
+    points, grid = _push(path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction),
                          lines.shape)
     lim = lim or depth_lim(flow, n, seed)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
@@ -100,16 +141,21 @@ def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=N
 
 
 def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None,
-                  coupling_frames: int = 8, mix_frames: int = 4) -> Frames:
-    """States moving continuously inside every step (``paths.smooth_path``); points and grid only."""
-    x, labels, lines = start_points(flow, direction, n, seed)
+                  coupling_frames: int = 8, mix_frames: int = 4, follow: bool = False,
+                  n_lines: int = 9) -> Frames:
+    """States moving continuously inside every step (``paths.smooth_path``); points and grid only.
+
+    ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
+    """
+    x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines)
     pts, depths = st.smooth_path(flow, x, direction, coupling_frames, mix_frames)
     grid = st.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
     names = [""] + [f": {st.step_name(*s)}" for s in st.steps(flow, direction)]
-    titles = [f"depth {d:.2f} / {len(flow)}{names[math.ceil(d)]}" for d in depths]  # short: text is slow
+    titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
     return Frames(f"{direction}, moving inside each step", points, grid, titles, labels.numpy(),
-                  "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed))
+                  "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed),
+                  lims=follow_lims(points) if follow else None)
 
 
 def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 1000, seed: int = 0,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from .. import paths
 from ..bijections import AffineCoupling
 from ..flow import Flow
+from ..grids import grid_points
 from . import panels
-from .figure import strip
-from .frames import depth_frames, depth_lim
-from .style import label_colors, subplots
+from .frames import fit_lim, path_states, square_lim, start_points
+from .style import label_colors
 
-__all__ = ["depth_strip", "shorter_models", "strip_depths"]
+__all__ = ["ROWS", "depth_strip", "shorter_models", "strip_depths"]
+
+ROWS = ("points", "density", "logdet")
+ROW_LABELS = {"points": "points on the grid", "density": "$\\log q_k$", "logdet": "log|det J| of step k"}
 
 
 def strip_depths(flow: Flow, direction: str = "inference", count: int | None = None) -> list[int]:
@@ -27,27 +33,79 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
     return [ks[i] for i in sorted({round(j * (len(ks) - 1) / (count - 1)) for j in range(count)})]
 
 
-def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0):
-    """The static twin of the depth slider: points and grid at depth 0 and after every coupling."""
-    frames = depth_frames(flow, direction, n, seed, depth_lim(flow, n, seed), maps=False)
-    return strip(frames, strip_depths(flow, direction))
+def _couplings_before(flow: Flow, direction: str, k: int) -> int:
+    return sum(isinstance(layer, AffineCoupling) for layer, _ in paths.steps(flow, direction)[:k])
 
 
 @torch.no_grad()
-def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5):
+def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y)."""
+    grid = grid_points(lim, n)
+    log_q = paths.depth_log_prob(flow, k, direction)(grid).reshape(n, n).numpy()
+    return log_q, paths.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
+
+
+def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count: int = 6,
+                size: float = 2.2, grid_n: int = 80, rows=ROWS) -> Figure:
+    """The static twin of the depth slider: ``count`` depths side by side, one row per panel.
+
+    Rows: the points on the pushed coordinate grid; ``log q_k``, the model's log-density of state k
+    (one colour scale for the row); ``log|det J|`` of step k where its points landed (red: the step
+    stretched area there, blue: squeezed). Each depth has its own square box, shared by its column,
+    so the data and the Gaussian both fill their panels. ``size`` inches per panel (dpi 80: 176 px).
+    """
+    x, labels, lines = start_points(flow, direction, n, seed)
+    states = path_states(flow, x, direction)
+    grid = [g.reshape(lines.shape) for g in path_states(flow, lines.reshape(-1, 2), direction)]
+    ks = strip_depths(flow, direction, count)
+    lims = [square_lim(fit_lim([states[k].numpy()], pad=0.1, step=0.25)) for k in ks]
+    maps = [_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
+    fig, axes = plt.subplots(len(rows), len(ks), figsize=(size * len(ks) + 1.0, size * len(rows) + 0.4),
+                             squeeze=False, layout="constrained")
+    letter = "h" if direction == "inference" else "g"
+    fig.suptitle(f"{direction} path: state ${letter}_k$ after k of the K = {len(flow)} steps")
+    colors = label_colors(labels.numpy(), "moons" if direction == "inference" else "quadrants")
+    finite = np.concatenate([m[0][np.isfinite(m[0])].ravel() for m in maps])
+    vmax = float(finite.max())
+    bound = max(0.1, float(np.quantile(np.abs(np.concatenate([m[1].ravel() for m in maps])), 0.99)))
+    art = {}
+    for col, (k, lim, (log_q, logdet)) in enumerate(zip(ks, lims, maps)):
+        for row, name in enumerate(rows):
+            ax = axes[row, col]
+            if name == "points":
+                panels.grid_lines(ax, grid[k])
+                panels.scatter(ax, states[k], colors, lim, s=2.0, alpha=0.8,
+                               title=f"k = {k} ({_couplings_before(flow, direction, k)} couplings)")
+            elif name == "density":
+                art[name] = panels.heatmap(ax, log_q, lim, vmin=vmax - 8.0, vmax=vmax)
+            else:
+                art[name] = panels.heatmap(ax, logdet, lim, "RdBu_r", -bound, bound)
+                ax.scatter(*states[k].numpy().T, s=0.3, c="k", alpha=0.2, linewidths=0)
+            ax.tick_params(labelsize=7, length=2)
+        axes[-1, col].set_xlabel("coordinate 1")
+    for row, name in enumerate(rows):
+        axes[row, 0].set_ylabel(ROW_LABELS[name] + "\ncoordinate 2")
+        if name in art:
+            label = "log-density (nats)" if name == "density" else "red: stretched, blue: squeezed"
+            fig.colorbar(art[name], ax=axes[row, :], shrink=0.9, pad=0.01, label=label)
+    return fig
+
+
+@torch.no_grad()
+def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 2.2) -> Figure:
     """Top row: g_k, part-way along the generation path. Bottom: the 2018 blog's ``inverse(z, k)``."""
     z = flow.base_sample(n, seed=seed)
     colors = label_colors(paths.quadrants(z), "quadrants")
     ks = strip_depths(flow, "generation", count)
-    gen = paths.path(flow, z, "generation")
-    lim = depth_lim(flow, n, seed)
-    fig, axes = subplots(len(ks), 2, size=2.0)
+    gen = flow.inverse_trajectory(z)
+    short = [paths.shorter_model_sample(flow, z, k) for k in ks]
+    fig, axes = plt.subplots(2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False,
+                             layout="constrained")
     for col, k in enumerate(ks):
-        top, bottom = axes[col], axes[len(ks) + col]
-        panels.scatter(top, gen[k], colors, lim, f"$g_{{{k}}}$ (full flow, step {k})", s=1.5)
-        panels.scatter(bottom, paths.shorter_model_sample(flow, z, k), colors, lim,
-                         f"inverse(z, {k}): {k}-layer model", s=1.5)
-        for ax in (top, bottom):
-            ax.set(xticks=[], yticks=[])
-            ax.title.set_fontsize(7)
+        lim = square_lim(fit_lim([gen[k].numpy(), short[col].numpy()], pad=0.1, step=0.25))
+        panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$: full flow, {k} steps", s=1.5)
+        panels.scatter(axes[1, col], short[col], colors, lim, f"inverse(z, {k}): a {k}-step model", s=1.5)
+        for ax in axes[:, col]:
+            ax.tick_params(labelsize=7, length=2)
+    fig.suptitle("same z, colour = its quadrant; each column has its own box")
     return fig
