@@ -10,7 +10,8 @@ from .checkpoint import load_flow, save_flow
 from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
 from .learner import check_bijection, randomize
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
-from .train import FitConfig, History, NonFiniteLossError, fit
+from .recipe import FitConfig
+from .train import History, NonFiniteLossError, fit
 from .validation import NonFiniteInputError
 
 __all__ = [

@@ -11,7 +11,8 @@ from pathlib import Path
 from . import data
 from .checkpoint import load_flow, save_flow
 from .flow import Flow, realnvp
-from .train import FitConfig, History, fit
+from .recipe import FitConfig
+from .train import History, fit
 
 __all__ = ["RECIPE_VERSION", "cache_path", "learning_run", "two_moons_flow"]
 
