@@ -1,0 +1,100 @@
+"""``trained_digits_flow``: the notebook's model trained by its recipe, cached on disk, validated on load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import torch
+
+from .data import SPLITS, digits
+from .model import ImageFlow, image_realnvp
+from .train import DigitsHistory, TrainConfig, train_digits
+
+__all__ = ["RECIPE_VERSION", "cache_file", "load_trained", "save_trained", "trained_digits_flow"]
+
+RECIPE_VERSION = 1  # bump when training changes in a way the configs do not show
+
+
+def _recipe(seed: int) -> dict:
+    return {"flow": image_realnvp(seed=seed).config, "train": asdict(TrainConfig(seed=seed)),
+            "splits": SPLITS, "version": RECIPE_VERSION}
+
+
+def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
+    """The cache file's name: it changes whenever the architecture, the recipe or the splits change."""
+    digest = hashlib.sha1(json.dumps(_recipe(seed), sort_keys=True).encode()).hexdigest()[:10]
+    return Path(cache_dir) / f"digits_realnvp_seed{seed}_{digest}.pt"
+
+
+def save_trained(flow: ImageFlow, history: DigitsHistory, path: str | Path) -> None:
+    """Write config, weights and history to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    state = {k: v.detach().cpu() for k, v in flow.state_dict().items()}
+    try:
+        torch.save({"recipe": _recipe(flow.config["seed"]), "state_dict": state,
+                    "history": history.as_dict()}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_trained(path: str | Path, seed: int = 0,
+                 device: str | torch.device | None = None) -> tuple[ImageFlow, DigitsHistory]:
+    """Load what ``save_trained`` wrote; ``ValueError`` if the file is corrupt or from another recipe."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, garbage, empty file, ...
+        raise ValueError(f"{path} is not a readable checkpoint: {type(err).__name__}: {err}") from err
+    if not isinstance(blob, dict) or not {"recipe", "state_dict", "history"} <= set(blob):
+        raise ValueError(f"{path} is not a digits-flow checkpoint (keys missing)")
+    if blob["recipe"] != _recipe(seed):
+        raise ValueError(f"{path} was trained by another recipe or architecture")
+    flow = image_realnvp(seed=seed)
+    state, expected = blob["state_dict"], flow.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        raise ValueError(f"{path}: its weights do not match the architecture")
+    for name, value in state.items():
+        if not isinstance(value, torch.Tensor) or value.shape != expected[name].shape:
+            raise ValueError(f"{path}: {name} has the wrong shape")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{path}: {name} holds NaN or inf values")
+        if name.endswith(".mask") and not torch.equal(value, expected[name]):
+            raise ValueError(f"{path}: {name} is not the mask the architecture builds")
+    try:
+        history = DigitsHistory(**{f.name: blob["history"][f.name] for f in fields(DigitsHistory)})
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{path}: its training history is unreadable ({err})") from err
+    flow.load_state_dict(state)
+    return flow.to(device or "cpu").eval(), history
+
+
+def trained_digits_flow(seed: int = 0, cache_dir: str | Path | None = None, progress: bool = True,
+                        device: str | torch.device | None = None,
+                        retrain: bool = False) -> tuple[ImageFlow, DigitsHistory]:
+    """``image_realnvp(seed)`` trained by ``TrainConfig(seed=seed)`` on the training split: ``(flow, hist)``.
+
+    With a ``cache_dir`` the result is saved there and loaded next time (the history too); a corrupt
+    or mismatched cache file gives a warning and is retrained and overwritten. An interrupted run is
+    returned but not cached. ``device`` defaults to the CPU; the same code runs on CUDA.
+    """
+    path = cache_file(cache_dir, seed) if cache_dir is not None else None
+    if path is not None and path.exists() and not retrain:
+        try:
+            return load_trained(path, seed, device)
+        except ValueError as err:
+            warnings.warn(f"cached digits flow unusable, retraining and overwriting it: {err}", stacklevel=2)
+    flow = image_realnvp(seed=seed).to(device or "cpu")
+    history = train_digits(flow, digits("train"), digits("val"), TrainConfig(seed=seed), progress)
+    if path is not None and not history.interrupted:
+        save_trained(flow, history, path)
+    return flow, history

@@ -1,0 +1,81 @@
+"""The digits RealNVP: ``ImageFlow`` (a ``Flow`` that samples pixels) and ``image_realnvp`` (Dinh et al.)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ..flow import Flow
+from .data import SHAPE
+from .layers import ConvCoupling, FactorOut, InSqueezed, channel_mask, checkerboard
+from .logit import Logit
+from .norm import ActNorm
+
+__all__ = ["ImageFlow", "image_realnvp", "scale_of_pixel"]
+
+
+class ImageFlow(Flow):
+    """A ``Flow`` on ``(B, 1, 8, 8)`` pixels in ``[0, 1)`` whose first step is the logit pre-processing."""
+
+    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Tensor:
+        """``n`` images ``(n, 1, 8, 8)``: ``z ~ N(0, T^2 I)`` pushed through ``inverse``, clamped to [0, 1].
+
+        A temperature ``T < 1`` draws from the base's centre only (Kingma & Dhariwal 2018 call this
+        "reduced temperature"): cleaner, less varied digits. The clamp is the only place pixels are cut.
+        """
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+                or not math.isfinite(temperature) or temperature <= 0:
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        z = self.base_sample(n, seed) * temperature
+        with torch.no_grad():
+            return self.inverse(z)[0].clamp(0.0, 1.0)
+
+
+def image_realnvp(seed: int = 0, hidden: int = 32, n_blocks: int = 1, alpha: float = 0.05,
+                  n_checker: int = 3, n_channel: int = 3, n_final: int = 3, factor_out: bool = True,
+                  scale_bound: float = 2.0, actnorm: bool | str = True) -> ImageFlow:
+    """The notebook's multi-scale RealNVP for 8x8 digits, untrained (weights from ``seed``).
+
+    Steps, all mapping ``(B, 1, 8, 8)`` to itself:
+
+    1. ``Logit(alpha)``: pixels in [0, 1) -> the real line (its log-det counted);
+    2. ``n_checker`` checkerboard couplings on the 8x8 image (alternating parity);
+    3. ``n_channel`` channel-wise couplings on the squeezed 4x4x4 image (alternating halves);
+    4. ``n_final`` checkerboard couplings on the squeezed image's first 2 channels only: the other 2
+       (32 of the 64 latent coordinates) were factored out after step 3 (``factor_out=False`` keeps
+       all 4 channels instead).
+    """
+    config = dict(seed=seed, hidden=hidden, n_blocks=n_blocks, alpha=alpha, n_checker=n_checker,
+                  n_channel=n_channel, n_final=n_final, factor_out=factor_out, scale_bound=scale_bound,
+                  actnorm=actnorm)
+    kw = dict(hidden=hidden, n_blocks=n_blocks, scale_bound=scale_bound)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        couplings: list[torch.nn.Module] = []
+        couplings += [ConvCoupling(checkerboard(SHAPE, k % 2 == 0), **kw) for k in range(n_checker)]
+        squeezed = (4 * SHAPE[0], SHAPE[1] // 2, SHAPE[2] // 2)
+        couplings += [InSqueezed(ConvCoupling(channel_mask(squeezed, k % 2 == 0), **kw))
+                      for k in range(n_channel)]
+        keep = squeezed[0] // 2 if factor_out else squeezed[0]
+        kept = (keep, *squeezed[1:])
+        couplings += [InSqueezed(FactorOut(ConvCoupling(checkerboard(kept, k % 2 == 0), **kw), keep))
+                      for k in range(n_final)]
+    steps: list[torch.nn.Module] = [Logit(alpha)]
+    for k, layer in enumerate(couplings):
+        if actnorm == "all" or (actnorm and k == 0):
+            steps.append(ActNorm(SHAPE))
+        steps.append(layer)
+    return ImageFlow(steps, SHAPE, config)
+
+
+def scale_of_pixel(flow: ImageFlow) -> Tensor:
+    """``(8, 8)`` map of the scale at which each latent coordinate is fixed (1: factored out, 2: last)."""
+    keep = flow.config.get("n_final", 0) and flow.config.get("factor_out", False)
+    channels = torch.full((1, 4, 4, 4), 2.0)
+    if keep:
+        channels[:, 2:] = 1.0
+    from .layers import unsqueeze
+
+    return unsqueeze(channels)[0, 0]

@@ -1,0 +1,250 @@
+"""Image flows: splits, dequantization, every image bijection's contract, bits/dim, baselines, cache."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+
+import realnvp_lib as rl
+from realnvp_lib import images as ri
+from realnvp_lib.calculus import jacobian
+from realnvp_lib.images import cache, norm
+from realnvp_lib.images.train import DigitsHistory, TrainConfig, train_digits
+from realnvp_lib.learner import randomize
+
+SHAPE = (1, 8, 8)
+
+
+def pixels(n: int = 6, dtype=torch.float64, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return ri.dequantize(torch.randint(0, 17, (n, *SHAPE), generator=gen), gen, dtype)
+
+
+def squeezed_coupling(keep: int | None = None) -> torch.nn.Module:
+    c = keep or 4
+    inner = ri.ConvCoupling(ri.checkerboard((c, 4, 4)), hidden=8)
+    return ri.InSqueezed(ri.FactorOut(inner, keep) if keep else inner)
+
+
+def image_layers() -> dict[str, torch.nn.Module]:
+    """One of every image bijection, each mapping (B, 1, 8, 8) to itself, with random weights."""
+    actnorm = norm.ActNorm(SHAPE)
+    layers = {
+        "checkerboard": ri.ConvCoupling(ri.checkerboard(SHAPE), hidden=8),
+        "checkerboard_odd": ri.ConvCoupling(ri.checkerboard(SHAPE, even=False), hidden=8, n_blocks=2),
+        "channel": ri.InSqueezed(ri.ConvCoupling(ri.channel_mask((4, 4, 4)), hidden=8)),
+        "squeezed_checkerboard": squeezed_coupling(),
+        "factor_out": squeezed_coupling(keep=2),
+        "actnorm": actnorm,
+    }
+    layers = {k: randomize(v, seed=i, std=0.5) for i, (k, v) in enumerate(layers.items())}
+    layers["logit"] = ri.Logit(0.05)
+    return {k: v.double() for k, v in layers.items()}
+
+
+LAYERS = image_layers()
+
+
+def random_flow() -> ri.ImageFlow:
+    return randomize(ri.image_realnvp(seed=0, hidden=8), std=0.05).double()
+
+
+def logdet_reference(fn, x: torch.Tensor) -> torch.Tensor:
+    """log|det| of the autograd Jacobian of ``fn`` on the flattened 64-dim images."""
+    flat = lambda v: fn(v.view(-1, *SHAPE))[0].flatten(1)  # noqa: E731
+    return torch.linalg.slogdet(jacobian(flat, x.flatten(1)))[1]
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_round_trip_and_inverse_logdet(name):
+    layer, v = LAYERS[name], pixels()
+    x = v if name == "logit" else torch.logit(v)
+    with torch.no_grad():
+        y, ld = layer(x)
+        x_back, ld_inv = layer.inverse(y)
+    assert y.shape == x.shape and ld.shape == (x.shape[0],)
+    assert (x_back - x).abs().max() < 1e-10
+    assert (ld + ld_inv).abs().max() < 1e-10
+    assert not torch.allclose(y, x)  # randomised: not the identity
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_logdet_matches_autograd_slogdet_64_dims(name):
+    layer, v = LAYERS[name], pixels(3)
+    x = v if name == "logit" else torch.logit(v)
+    y, ld = layer(x)
+    assert torch.allclose(ld, logdet_reference(layer, x), atol=1e-8, rtol=0)
+    assert torch.allclose(layer.inverse(y)[1], logdet_reference(layer.inverse, y), atol=1e-8, rtol=0)
+
+
+def test_flow_round_trip_logdet_and_shape():
+    flow, v = random_flow(), pixels()
+    z, ld = flow(v)
+    assert z.shape == v.shape and ld.shape == (6,)
+    v_back, ld_inv = flow.inverse(z)
+    assert (v_back - v).abs().max() < 1e-9 and (ld + ld_inv).abs().max() < 1e-9
+    assert torch.allclose(ld[:2], logdet_reference(flow, v[:2]), atol=1e-7, rtol=0)
+    assert all(h.shape == v.shape for h in flow.trajectory(v))
+
+
+def test_gradients_reach_every_parameter():
+    flow = random_flow()
+    flow.log_prob(pixels()).mean().backward()
+    for name, p in flow.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_squeeze_round_trip_and_layout():
+    x = torch.arange(64.0).view(1, 1, 8, 8)
+    s = ri.squeeze(x)
+    assert s.shape == (1, 4, 4, 4)
+    assert s[0, :, 0, 0].tolist() == [0.0, 1.0, 8.0, 9.0]  # one 2x2 block -> 4 channels
+    assert torch.equal(ri.unsqueeze(s), x)
+    y, ld = ri.Squeeze()(x)
+    assert torch.equal(ri.Squeeze().inverse(y)[0], x) and ld.tolist() == [0.0]
+
+
+def test_masks():
+    cb = ri.checkerboard((2, 4, 4))
+    assert cb.shape == (2, 4, 4) and cb.sum() == 16 and torch.equal(cb + ri.checkerboard((2, 4, 4), False),
+                                                                    torch.ones(2, 4, 4))
+    ch = ri.channel_mask((4, 4, 4))
+    assert ch[:2].eq(1).all() and ch[2:].eq(0).all()
+    with pytest.raises(ValueError):
+        ri.ConvCoupling(torch.ones(1, 8, 8))
+    with pytest.raises(ValueError):
+        ri.channel_mask((1, 8, 8))
+
+
+def test_splits_fixed_disjoint_and_integer():
+    parts = {s: ri.digits(s, seed=0) for s in ("train", "val", "test")}
+    assert [len(p) for p in parts.values()] == [1257, 180, 360]
+    for x in parts.values():
+        assert x.dtype == torch.int64 and x.shape[1:] == SHAPE and 0 <= x.min() and x.max() <= 16
+    ids = {s: set(ri.data.split_indices(s, 0).tolist()) for s in parts}
+    assert not (ids["train"] & ids["val"] or ids["train"] & ids["test"] or ids["val"] & ids["test"])
+    assert len(ids["train"] | ids["val"] | ids["test"]) == 1797
+    assert torch.equal(ri.digits("test", seed=0), parts["test"])
+    assert not torch.equal(ri.digits("test", seed=1), parts["test"])
+    with pytest.raises(ValueError):
+        ri.digits("training")
+
+
+def test_dequantize_stays_in_its_bin():
+    x = ri.digits("val")
+    v = ri.dequantize(x, torch.Generator().manual_seed(0))
+    assert v.min() >= 0 and v.max() < 1 and torch.equal((v * 17).floor().long(), x)
+    with pytest.raises(ValueError):
+        ri.dequantize(x.float())
+
+
+def test_bits_per_dim_of_uniform_is_log2_17_exactly():
+    bpd, se = ri.bits_per_dim(ri.Uniform(), ri.digits("test"))
+    assert bpd == math.log2(17) and se == 0.0
+
+
+def test_bits_per_dim_follows_the_formula():
+    class Constant:
+        def log_prob(self, v):
+            return v.new_full((v.shape[0],), 10.0)
+
+    bpd, _ = ri.bits_per_dim(Constant(), ri.digits("val"), n_samples=2)
+    assert bpd == pytest.approx((-10.0 + 64 * math.log(17)) / (64 * math.log(2)), abs=1e-12)
+    with pytest.raises(ValueError):
+        ri.bits_per_dim(Constant(), ri.digits("val").float())
+
+
+def test_baselines_on_the_test_split():
+    scores = ri.baselines(ri.digits("train"), ri.digits("test"))
+    assert scores["uniform"][0] == math.log2(17)
+    assert 2.3 < scores["pixel histogram"][0] < 2.5
+    assert 2.35 < scores["Gaussian in logit space"][0] < 2.6
+    # The histogram is a proper discrete model: its probabilities over the 17 levels sum to 1.
+    hist = ri.PixelHistogram(ri.digits("train"))
+    assert torch.allclose(hist.log_p.exp().sum(1), torch.ones(64, dtype=torch.float64))
+
+
+def test_sample_shape_range_temperature_and_double():
+    flow = random_flow()
+    s = flow.sample(5, seed=0, temperature=0.5)
+    assert s.shape == (5, *SHAPE) and s.dtype == torch.float64 and 0 <= s.min() and s.max() <= 1
+    assert torch.equal(s, flow.sample(5, seed=0, temperature=0.5))
+    for bad in (0, -1.0, float("nan"), True):
+        with pytest.raises(ValueError):
+            flow.sample(2, temperature=bad)
+    assert isinstance(flow, rl.Flow) and flow.float()(pixels(2, torch.float32))[0].dtype == torch.float32
+
+
+def test_actnorm_data_init_standardizes():
+    layer = norm.ActNorm(SHAPE)
+    x = torch.logit(pixels(200))
+    norm.data_init([layer], x)
+    y, _ = layer(x)
+    assert y.mean(0).abs().max() < 1e-6 and (y.std(0) - 1).abs().max() < 1e-2
+
+
+def tiny_config(**kw) -> TrainConfig:
+    return TrainConfig(**{"epochs": 2, "batch_size": 64, "warmup": 2, "threads": 1, **kw})
+
+
+def test_training_keeps_best_validation_weights_and_restores_threads():
+    flow = ri.image_realnvp(seed=0, hidden=8)
+    before = torch.get_num_threads()
+    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=3),
+                           progress=False)
+    assert torch.get_num_threads() == before
+    assert len(history.val_bpd) == 3 and history.best_val_bpd == min(history.val_bpd)
+    assert history.val_bpd[0] < math.log2(17) + 1
+    score = ri.bits_per_dim(flow, ri.digits("val")[:64], n_samples=1, seed=1)[0]
+    assert score == pytest.approx(history.best_val_bpd, abs=1e-6)
+    assert not flow.training
+
+
+def test_keyboard_interrupt_keeps_what_was_learned(monkeypatch):
+    flow = ri.image_realnvp(seed=0, hidden=8)
+    calls = {"n": 0}
+    original = ri.ImageFlow.log_prob
+
+    def interrupting(self, v):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise KeyboardInterrupt
+        return original(self, v)
+
+    monkeypatch.setattr(ri.ImageFlow, "log_prob", interrupting)
+    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=5),
+                           progress=False)
+    assert history.interrupted and history.steps == 9 - 1 and not flow.training
+
+
+def test_cache_round_trip_and_corrupt_file_retrains(tmp_path, monkeypatch):
+    small = lambda seed=0: ri.image_realnvp(seed=seed, hidden=8)  # noqa: E731
+    monkeypatch.setattr(cache, "image_realnvp", small)
+    monkeypatch.setattr(cache, "TrainConfig", lambda seed=0: tiny_config(seed=seed, epochs=1))
+    monkeypatch.setattr(cache, "digits", lambda split: ri.digits(split)[:128])
+    flow, history = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
+    path = cache.cache_file(tmp_path, 0)
+    assert path.exists() and isinstance(history, DigitsHistory)
+    again, history2 = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
+    v = pixels(3, torch.float32)
+    assert torch.equal(again.log_prob(v), flow.log_prob(v)) and history2.val_bpd == history.val_bpd
+    path.write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="retraining"):
+        cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
+    assert cache.load_trained(path, 0)[0] is not None
+    blob = torch.load(path, weights_only=True)
+    blob["recipe"]["version"] = -1
+    torch.save(blob, path)
+    with pytest.warns(UserWarning, match="another recipe"):
+        cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
+
+
+def test_trained_digits_flow_is_exported():
+    assert ri.trained_digits_flow is cache.trained_digits_flow
