@@ -1,0 +1,146 @@
+"""Build the static site: ``python tools/build_site.py site`` (what ``make site`` runs).
+
+Renders the committed, executed notebooks as they are (nothing is re-executed) with nbconvert's
+``lab`` template, so a page looks like the notebook in JupyterLab; a small template on top of it
+(``tools/site_template/realnvp``) drops the three scripts the lab template fetches from a CDN
+(require.js, the widget manager, mermaid: the series uses none) and adds a navigation bar.
+nbconvert is the Jupyter project's own converter, already installed for the tests, and renders
+every output type the notebooks have; Sphinx/myst-nb or mkdocs would add a second page style and a
+larger toolchain for six pages. Math is rendered by MathJax 2.7 from the ``jupyter-server-mathjax``
+wheel (the Jupyter project's packaged MathJax) copied into ``static/``, so a page needs no network.
+
+Layout (the notebooks' own ``../figures/x.gif`` links keep working)::
+
+    site/index.html            the README, with the series' table linking to every page
+    site/notebooks/NN_x.html   one page per notebook
+    site/figures/              a copy of figures/
+    site/static/               MathJax and site.css
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import jupyter_server_mathjax
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.filters import markdown2html_mistune
+
+__all__ = ["build", "main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).resolve().parent / "site_template"
+MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
+MATHJAX_URL = "../static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+CSS = """body{margin:0}.realnvp-nav{font:14px/1.5 sans-serif;padding:8px 16px;background:#f3f5f7;
+border-bottom:1px solid #dde}.realnvp-nav a{margin-right:1.2em}.realnvp-index{max-width:980px;
+margin:0 auto;padding:16px 24px;font:16px/1.55 sans-serif}.realnvp-index table{border-collapse:collapse}
+.realnvp-index td,.realnvp-index th{border:1px solid #ccd;padding:4px 8px;vertical-align:top}
+.realnvp-index pre{background:#f6f8fa;padding:8px;overflow:auto}.realnvp-index img{max-width:100%}"""
+
+
+def _other_languages(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if Path(folder).name == "localization" and n != "en"]
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if match:
+                return match.group(1).strip()
+    return ""
+
+
+def _without_widgets(nb):
+    """Drop saved widget state and widget views: with no kernel they are dead text, and their manager
+    would come from a CDN. The series' sliders are plain HTML outputs, untouched by this."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                data.pop(WIDGET_VIEW)
+    return nb
+
+
+def _links(page: str, stems: set[str]) -> str:
+    """Links between notebooks go to their pages; the README link goes to the index."""
+    def to_page(m: re.Match) -> str:
+        return f'href="{m.group(1)}.html{m.group(2) or ""}"' if m.group(1) in stems else m.group(0)
+
+    page = re.sub(r'href="([0-9][^"/]*)\.ipynb(#[^"]*)?"', to_page, page)
+    return page.replace('href="../README.md"', 'href="../index.html"')
+
+
+def _nav(names: list[str], i: int, titles: dict[str, str]) -> str:
+    parts = ['<a href="../index.html">RealNVP, layer by layer: all notebooks</a>']
+    if i > 0:
+        parts.append(f'<a href="{names[i - 1]}.html">← {html.escape(titles[names[i - 1]])}</a>')
+    if i + 1 < len(names):
+        parts.append(f'<a href="{names[i + 1]}.html">{html.escape(titles[names[i + 1]])} →</a>')
+    return "".join(parts)
+
+
+def _index(readme: str, names: list[str]) -> str:
+    """The README as the front page: each notebook named in the series' table becomes a link."""
+    body = markdown2html_mistune(readme)
+    for name in names:
+        link = f'<a href="notebooks/{name}.html"><code>{name}</code></a>'
+        body = body.replace(f"<code>{name}</code>", link)
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<title>RealNVP, layer by layer</title><link rel="icon" href="data:,">'
+            '<link rel="stylesheet" href="static/site.css"></head>'
+            f'<body><main class="realnvp-index">{body}</main></body></html>')
+
+
+def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT / "figures",
+          readme: Path = ROOT / "README.md") -> dict[str, int]:
+    """Write the site into ``out`` (replaced); return each page's size in bytes, by path under ``out``."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "notebooks").mkdir(parents=True)
+    shutil.copytree(figures, out / "figures")
+    shutil.copytree(MATHJAX, out / "static" / "mathjax", ignore=_other_languages)
+    (out / "static" / "site.css").write_text(CSS)
+    paths = sorted(Path(notebooks).glob("[0-9]*.ipynb"))
+    books = {p.stem: _without_widgets(nbformat.read(p, as_version=4)) for p in paths}
+    names, titles = list(books), {name: _title(nb) or name for name, nb in books.items()}
+    exporter = HTMLExporter(template_name="realnvp", extra_template_basedirs=[str(TEMPLATES)],
+                            mathjax_url=MATHJAX_URL)
+    sizes = {}
+    for i, (name, nb) in enumerate(books.items()):
+        resources = {"metadata": {"name": titles[name]}, "realnvp_nav": _nav(names, i, titles)}
+        page, _ = exporter.from_notebook_node(nb, resources=resources)
+        path = out / "notebooks" / f"{name}.html"
+        path.write_text(_links(page, set(names)), encoding="utf-8")
+        sizes[f"notebooks/{name}.html"] = path.stat().st_size
+    (out / "index.html").write_text(_index(Path(readme).read_text(), names), encoding="utf-8")
+    sizes["index.html"] = (out / "index.html").stat().st_size
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, nargs="?", default=ROOT / "site")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    sizes = build(args.out)
+    for path, size in sizes.items():
+        print(f"{size / 1e6:6.2f} MB  {path}")
+    print(f"site written to {args.out} in {time.perf_counter() - start:.1f} s; "
+          f"open it with: python -m http.server -d {args.out} -b 127.0.0.1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
