@@ -1,5 +1,6 @@
-# Two commands for readers (`make lab`, `make test`) and two for maintainers
-# (`make figures`, `make notebooks`). Each creates .venv on first use.
+# Two commands for readers (`make lab`, `make test`), `make site` (a static HTML site of the
+# executed notebooks, in site/) and two for maintainers (`make figures`, `make notebooks`).
+# Each creates .venv on first use.
 PYTHON ?= python3
 # The CPU wheel this project is developed and tested with; any torch >= 2.4 works elsewhere
 # (set TORCH= to keep the torch you already have).
@@ -9,12 +10,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: lab test lint unit nbval figures notebooks clean
+.PHONY: lab test lint unit nbval figures notebooks site clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(if $(TORCH),$(BIN)/pip install "$(TORCH)")
-	$(BIN)/pip install -e ".[lab,test]"
+	$(BIN)/pip install -e ".[lab,test,site]"
 	touch $(STAMP)
 
 # Lab serves the repository root, so the notebooks' links to ../figures/ resolve, and opens the
@@ -28,7 +29,7 @@ lab: $(STAMP)
 test: lint unit nbval
 
 lint: $(STAMP)
-	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks
+	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks tools
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest --doctest-modules tests realnvp_lib
@@ -46,5 +47,9 @@ notebooks: $(STAMP)
 		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
 
+# Renders the committed outputs as they are (run `make notebooks` first to refresh them).
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py site
+
 clean:
-	rm -rf $(VENV) notebooks/cache .pytest_cache
+	rm -rf $(VENV) notebooks/cache .pytest_cache site
