@@ -89,9 +89,10 @@ def _nav(names: list[str], i: int, titles: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def _index(readme: str, names: list[str]) -> str:
-    """The README as the front page: each notebook named in the series' table becomes a link."""
+def _index(readme: str, names: list[str], titles: dict[str, str]) -> str:
+    """The README as the front page under a bar linking every page; notebooks named in its table link too."""
     body = markdown2html_mistune(readme)
+    pages = "".join(f'<a href="notebooks/{n}.html">{html.escape(titles[n])}</a>' for n in names)
     for name in names:
         link = f'<a href="notebooks/{name}.html"><code>{name}</code></a>'
         body = body.replace(f"<code>{name}</code>", link)
@@ -99,7 +100,8 @@ def _index(readme: str, names: list[str]) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<title>RealNVP, layer by layer</title><link rel="icon" href="data:,">'
             '<link rel="stylesheet" href="static/site.css"></head>'
-            f'<body><main class="realnvp-index">{body}</main></body></html>')
+            f'<body><nav class="realnvp-nav">{pages}</nav>'
+            f'<main class="realnvp-index">{body}</main></body></html>')
 
 
 def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT / "figures",
@@ -124,7 +126,7 @@ def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT 
         path = out / "notebooks" / f"{name}.html"
         path.write_text(_links(page, set(names)), encoding="utf-8")
         sizes[f"notebooks/{name}.html"] = path.stat().st_size
-    (out / "index.html").write_text(_index(Path(readme).read_text(), names), encoding="utf-8")
+    (out / "index.html").write_text(_index(Path(readme).read_text(), names, titles), encoding="utf-8")
     sizes["index.html"] = (out / "index.html").stat().st_size
     return sizes
 
