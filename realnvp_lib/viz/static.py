@@ -103,9 +103,11 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, siz
                              layout="constrained")
     for col, k in enumerate(ks):
         lim = square_lim(fit_lim([gen[k].numpy(), short[col].numpy()], pad=0.1, step=0.25))
-        panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$: full flow, {k} steps", s=1.5)
-        panels.scatter(axes[1, col], short[col], colors, lim, f"inverse(z, {k}): a {k}-step model", s=1.5)
+        panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$", s=1.5)
+        panels.scatter(axes[1, col], short[col], colors, lim, f"inverse(z, {k})", s=1.5)
         for ax in axes[:, col]:
             ax.tick_params(labelsize=7, length=2)
+    axes[0, 0].set_ylabel(f"generation path of\nthe full flow ({len(flow)} steps)")
+    axes[1, 0].set_ylabel("the blog's inverse(z, k):\nsample of a k-step model")
     fig.suptitle("same z, colour = its quadrant; each column has its own box")
     return fig
