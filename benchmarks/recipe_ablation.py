@@ -21,6 +21,7 @@ Examples::
 
     python benchmarks/recipe_ablation.py              # 2400 steps, as rl.fit's default
     python benchmarks/recipe_ablation.py --steps 200  # the notebook's short table
+    python benchmarks/recipe_ablation.py > benchmarks/recipe_ablation.txt  # what notebook 05 prints
 """
 
 from __future__ import annotations
