@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..flow import Flow
 from .data import SHAPE
-from .layers import ConvCoupling, FactorOut, InSqueezed, channel_mask, checkerboard
+from .layers import ConvCoupling, FactorOut, InSqueezed, channel_mask, checkerboard, unsqueeze
 from .logit import Logit
 from .norm import ActNorm
 
@@ -33,12 +33,13 @@ class ImageFlow(Flow):
             return self.inverse(z)[0].clamp(0.0, 1.0)
 
 
-def image_realnvp(seed: int = 0, hidden: int = 32, n_blocks: int = 1, alpha: float = 0.05,
+def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: float = 0.01,
                   n_checker: int = 3, n_channel: int = 3, n_final: int = 3, factor_out: bool = True,
-                  scale_bound: float = 2.0, actnorm: bool | str = True) -> ImageFlow:
+                  scale_bound: float = 2.0, actnorm: bool = True) -> ImageFlow:
     """The notebook's multi-scale RealNVP for 8x8 digits, untrained (weights from ``seed``).
 
-    Steps, all mapping ``(B, 1, 8, 8)`` to itself:
+    Steps, all mapping ``(B, 1, 8, 8)`` to itself, each coupling preceded by an ``ActNorm`` (unless
+    ``actnorm=False``); conditioners are ``hidden``-channel ResNets with ``n_blocks`` blocks:
 
     1. ``Logit(alpha)``: pixels in [0, 1) -> the real line (its log-det counted);
     2. ``n_checker`` checkerboard couplings on the 8x8 image (alternating parity);
@@ -46,6 +47,10 @@ def image_realnvp(seed: int = 0, hidden: int = 32, n_blocks: int = 1, alpha: flo
     4. ``n_final`` checkerboard couplings on the squeezed image's first 2 channels only: the other 2
        (32 of the 64 latent coordinates) were factored out after step 3 (``factor_out=False`` keeps
        all 4 channels instead).
+
+    >>> flow = image_realnvp()
+    >>> len(flow), sum(p.numel() for p in flow.parameters())
+    (19, 240954)
     """
     config = dict(seed=seed, hidden=hidden, n_blocks=n_blocks, alpha=alpha, n_checker=n_checker,
                   n_channel=n_channel, n_final=n_final, factor_out=factor_out, scale_bound=scale_bound,
@@ -63,19 +68,14 @@ def image_realnvp(seed: int = 0, hidden: int = 32, n_blocks: int = 1, alpha: flo
         couplings += [InSqueezed(FactorOut(ConvCoupling(checkerboard(kept, k % 2 == 0), **kw), keep))
                       for k in range(n_final)]
     steps: list[torch.nn.Module] = [Logit(alpha)]
-    for k, layer in enumerate(couplings):
-        if actnorm == "all" or (actnorm and k == 0):
-            steps.append(ActNorm(SHAPE))
-        steps.append(layer)
+    for layer in couplings:
+        steps += [ActNorm(SHAPE), layer] if actnorm else [layer]
     return ImageFlow(steps, SHAPE, config)
 
 
 def scale_of_pixel(flow: ImageFlow) -> Tensor:
     """``(8, 8)`` map of the scale at which each latent coordinate is fixed (1: factored out, 2: last)."""
-    keep = flow.config.get("n_final", 0) and flow.config.get("factor_out", False)
     channels = torch.full((1, 4, 4, 4), 2.0)
-    if keep:
-        channels[:, 2:] = 1.0
-    from .layers import unsqueeze
-
+    if flow.config.get("factor_out") and flow.config.get("n_final"):
+        channels[:, 2:] = 1.0  # the squeezed channels FactorOut leaves alone
     return unsqueeze(channels)[0, 0]

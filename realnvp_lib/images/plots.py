@@ -22,8 +22,9 @@ __all__ = ["show_images", "state_pngs", "states", "step_name", "save_steps_strip
 def show_images(images, titles: list[str] | None = None, ncols: int | None = None, size: float = 0.9,
                 cmap: str = "gray_r", vlim: tuple[float, float] | None = (0.0, 1.0),
                 suptitle: str | None = None) -> Figure:
-    """A grid of 8x8 images (``(N, 1, 8, 8)``, ``(N, 8, 8)`` or a list of arrays), one small panel each."""
-    arrays = [np.asarray(torch.as_tensor(im).detach().cpu(), dtype=float).reshape(8, 8) for im in images]
+    """A grid of small images (``(N, 1, H, W)``, ``(N, H, W)`` or a list of arrays), one panel each."""
+    arrays = [np.asarray(torch.as_tensor(im).detach().cpu(), dtype=float) for im in images]
+    arrays = [a.reshape(a.shape[-2:]) for a in arrays]  # (1, H, W) or (H, W) -> (H, W)
     ncols = ncols or len(arrays)
     nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.1 + 0.3 * bool(suptitle)),
@@ -97,12 +98,16 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
 def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80) -> Path:
     """Write every state of ``v``'s inference path side by side as one PNG (the slider's static twin)."""
     images, titles = states(flow, v)
-    fig = show_images([images[0]] + images[1:], [t.split(" after ")[0] + "\n" + t.split(" after ")[-1]
-                                                  .replace(" (after factor-out)", "*") for t in titles],
-                      ncols=len(images) // 2 + 1, size=1.25, cmap="RdBu_r", vlim=(-3, 3))
+    short = {"pixels v": "pixels", "logit": "logit", "actnorm": "actnorm", "checkerboard coupling on 8x8":
+             "checker 8x8", "channel coupling on 4x4x4": "channel 4x4x4",
+             "coupling on 2x4x4 (after factor-out)": "2x4x4 *"}
+    labels = [t.split(" ")[0] + " " + short.get(t.split(" after ")[-1].replace("h_0 = ", ""), "")
+              for t in titles]
+    fig = show_images(images, labels, ncols=-(-len(images) // 2), size=1.2, cmap="RdBu_r", vlim=(-3, 3),
+                      suptitle="inference path of one test digit (* = on the 2 channels left after "
+                               "factor-out; colours -3 blue .. 3 red)")
     fig.axes[0].images[0].set_cmap("gray_r")
     fig.axes[0].images[0].set_clim(0, 1)
-    fig.suptitle("inference path of one test digit (* = on the 2 channels left after factor-out)", fontsize=9)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
