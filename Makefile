@@ -44,7 +44,7 @@ figures: $(STAMP)
 
 notebooks: $(STAMP)
 	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
-		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --coalesce-streams \
 			--ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
 
 # Renders the committed outputs as they are (run `make notebooks` first to refresh them).

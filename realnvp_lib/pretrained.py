@@ -35,7 +35,7 @@ def two_moons_flow(cache_dir: str | Path = "cache", noise: float = 0.05, seed: i
 
     Loads ``cache_dir/...pt`` if an earlier notebook saved it; otherwise trains (about 20 s
     on 2 cores), saves, and also returns the training ``History`` (``None`` when loaded).
-    ``retrain=True`` ignores the cache, trains afresh and overwrites it (notebook 05 shows the loss).
+    ``retrain=True`` ignores the cache, trains afresh and overwrites it.
     """
     path = cache_path(cache_dir, noise, seed)
     if path.exists() and not retrain:
