@@ -12,6 +12,7 @@ from torch import Tensor
 from tqdm.std import tqdm
 
 from ..flow import Flow
+from ..recipe import lr_factor
 from .data import LEVELS, dequantize
 from .metrics import PIXELS, bits_per_dim
 from .norm import data_init
@@ -66,12 +67,6 @@ class DigitsHistory:
         return asdict(self)
 
 
-def _lr_factor(step: int, total: int, warmup: int) -> float:
-    if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
-
-
 def train_digits(flow: Flow, train: Tensor, val: Tensor, config: TrainConfig | None = None,
                  progress: bool = True) -> DigitsHistory:
     """Minimise ``E_u[-log q((x + u) / 17)]`` over ``train`` (integer images), fresh ``u`` every batch.
@@ -105,7 +100,7 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: TrainConfig | N
             losses = []
             for k in range(steps_per_epoch):
                 for group in opt.param_groups:
-                    group["lr"] = cfg.lr * _lr_factor(history.steps, total, cfg.warmup)
+                    group["lr"] = cfg.lr * lr_factor(history.steps, total, cfg.warmup)
                 v = dequantize(train[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]], gen, dtype)
                 loss = -flow.log_prob(v).mean() / PIXELS  # nats per pixel
                 opt.zero_grad(set_to_none=True)

@@ -1,7 +1,7 @@
 """``make figures``: every GIF and PNG in ``figures/``, written by the same code the notebooks call.
 
 Usage: ``python -m realnvp_lib.viz.figures figures/ [--cache-dir notebooks/cache] [--quick]``. The
-default trained flow is loaded from the notebooks' cache (or trained, ~30 s, and cached there);
+default trained flows (two moons, digits) are loaded from the notebooks' cache (or trained and cached);
 ``--quick`` trains a tiny flow in seconds instead (for tests; the pictures are then rough).
 """
 
@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import torch
 
-from .. import pretrained
+from .. import images, pretrained
 from ..flow import Flow
 from ..paths import DIRECTIONS
 from ..train import History
@@ -22,7 +23,7 @@ from .gif import save_gif
 from .static import depth_strip, shorter_models
 from .style import use_style
 
-__all__ = ["README_GIFS", "SMOOTH", "main", "write_all"]
+__all__ = ["README_GIFS", "SMOOTH", "main", "write_all", "write_digits"]
 
 README_GIFS = ("generation_smooth.gif", "inference_smooth.gif")
 # The README's GIFs: 480 px wide, a box that follows the points, under 1 MB (each frame's ticks and
@@ -51,6 +52,16 @@ def write_all(flow: Flow, out: str | Path, n: int = 1000, seed: int = 0,
     return results
 
 
+def write_digits(out: str | Path, cache_dir: str | Path | None) -> dict:
+    """Notebook 07's static twin of its slider: every state of one test digit (as the notebook picks it)."""
+    start = time.perf_counter()
+    flow, _ = images.trained_digits_flow(seed=0, cache_dir=cache_dir)
+    one = images.dequantize(images.digits("test")[:1], torch.Generator().manual_seed(4))
+    path = images.plots.save_steps_strip(flow, one, Path(out) / "digits_steps.png")
+    return {"path": str(path), "frames": 1, "bytes": path.stat().st_size,
+            "seconds": time.perf_counter() - start}
+
+
 def _save_png(fig, path: Path) -> dict:
     start = time.perf_counter()
     fig.savefig(path)
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         results = write_all(flow, args.out, n=300, run=run)
     else:
         flow, _ = pretrained.two_moons_flow(cache_dir=args.cache_dir)
-        results = write_all(flow, args.out)
+        results = write_all(flow, args.out) + [write_digits(args.out, args.cache_dir)]
     for r in results:
         print(f"{r['path']:40s} {r['frames']:4d} frames {r['bytes'] / 1e3:8.1f} kB {r['seconds']:6.2f} s")
     print(f"all figures in {time.perf_counter() - start:.1f} s")
