@@ -26,21 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 # Markdown links and images, and HTML src/href attributes, in markdown cells and in outputs.
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|(?:src|href)=[\"']([^\"']+)[\"']")
+HTML_LINK = re.compile(r"(?:src|href)=[\"']([^\"']+)[\"']")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)  # code in markdown is not a link
 
 
 def relative_links(nb_path: Path) -> list[str]:
     """Every link target in the notebook that is a relative path (not a URL, anchor or data URI)."""
     nb = json.loads(nb_path.read_text())
-    texts = []
+    links = []
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
-            texts.append("".join(cell["source"]))
+            links += [a or b for a, b in LINK.findall(CODE.sub("", "".join(cell["source"])))]
         for out in cell.get("outputs", []):
-            for mime in ("text/markdown", "text/html"):
-                value = out.get("data", {}).get(mime)
-                if value:
-                    texts.append("".join(value))
-    links = [a or b for text in texts for a, b in LINK.findall(text)]
+            data = out.get("data", {})
+            if data.get("text/markdown"):
+                links += [a or b for a, b in LINK.findall(CODE.sub("", "".join(data["text/markdown"])))]
+            if data.get("text/html"):
+                links += HTML_LINK.findall("".join(data["text/html"]))
     return [unquote(u.split("#")[0]) for u in links
             if u and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", u, re.I) and u.split("#")[0]]
 
@@ -57,9 +59,9 @@ def test_every_relative_link_resolves_inside_the_repository(nb):
         assert target.exists(), f"{nb.name}: {link} does not exist"
 
 
-def test_link_finder_sees_markdown_and_html():
+def test_link_finder_sees_markdown_and_html_but_not_code():
     text = '![a](../figures/x.gif) [b](02_next.ipynb#top) <img src="y.png"> [c](https://e.org) [d](#s)'
-    found = [a or b for a, b in LINK.findall(text)]
+    found = [a or b for a, b in LINK.findall(CODE.sub("", text + " `f[0](h0)` ```\ng[1](h1)\n```"))]
     assert found == ["../figures/x.gif", "02_next.ipynb#top", "y.png", "https://e.org", "#s"]
 
 
