@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -131,8 +130,8 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
     opt = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=True)
     # The running average only ever absorbs weights whose loss was finite, and without one a copy
     # of the last such weights is kept: either way a failure can hand back usable weights.
-    keep = copy.deepcopy(flow).requires_grad_(False)
-    kept, live = list(keep.parameters()), list(flow.parameters())
+    live = list(flow.parameters())
+    kept = [p.detach().clone() for p in live]
     history = History(config=asdict(cfg))
     flow.train()
     start = time.perf_counter()
@@ -162,7 +161,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
             history.losses.append(value)
             history.lrs.append(lr)
             if cfg.snapshot_every and step % cfg.snapshot_every == 0:
-                history.snapshots.append((step, _state(keep if cfg.ema else flow)))
+                history.snapshots.append((step, _weights(flow, kept) if cfg.ema else _state(flow)))
             bar.update()
             if step % 50 == 0:
                 bar.set_postfix(nll=f"{value:.3f}", refresh=False)
@@ -178,7 +177,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
         if all(bool(torch.isfinite(p).all()) for p in live):
             _absorb(kept, live, step + 1, cfg.ema)
     if cfg.ema or failure is not None or not all(bool(torch.isfinite(p).all()) for p in live):
-        flow.load_state_dict(keep.state_dict())
+        flow.load_state_dict(_weights(flow, kept))
     if cfg.snapshot_every:
         history.snapshots.append((history.steps, _state(flow)))
     history.seconds = time.perf_counter() - start
@@ -203,9 +202,20 @@ def _schedule_step(step: int, cfg: FitConfig, start: float) -> int:
 def _absorb(kept: list[Tensor], live: list[Tensor], step: int, ema: float | None) -> None:
     """``kept <- kept + w (live - kept)``: the running average (decay ramping up from 0, as in
     TensorFlow's ExponentialMovingAverage, so it forgets the untrained start), or a plain copy."""
-    w = 1.0 if not ema else 1 - min(ema, (1 + step) / (10 + step))
+    w = 1 - min(ema, (1 + step) / (10 + step)) if ema else None
     for k, p in zip(kept, live):
-        k.lerp_(p, w)
+        if w is None:
+            k.copy_(p)
+        else:
+            k.lerp_(p, w)
+
+
+def _weights(flow: Flow, kept: list[Tensor]) -> dict[str, Tensor]:
+    """The flow's state dict with its parameters taken from ``kept`` (in ``flow.parameters()`` order)."""
+    state = _state(flow)
+    for (name, _), k in zip(flow.named_parameters(), kept):
+        state[name] = k.clone()
+    return state
 
 
 def _failure(value: float, step: int, cfg: FitConfig, history: History) -> NonFiniteLossError:

@@ -1,9 +1,10 @@
-"""Shared fixtures: layers with randomised weights, so that no layer is the identity."""
+"""Shared fixtures: layers with randomised weights (so no layer is the identity), and a browser."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from serving import chromium
 
 import realnvp_lib as rl
 from realnvp_lib.learner import randomize
@@ -38,3 +39,10 @@ def non_identity_permutation(dim: int, seed: int) -> rl.RandomPermutation:
 @pytest.fixture(params=rl.PERMUTATIONS)
 def permutation(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (skipped with the reason if missing; a failure under CI=true)."""
+    with chromium() as b:
+        yield b

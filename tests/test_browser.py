@@ -11,22 +11,17 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from serving import free_port, get_json, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "06_inside_the_flow.ipynb"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 # Lab settings for the test: render every cell (no windowing), no news or update pop-ups.
 SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
             "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
@@ -36,41 +31,6 @@ SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"wind
 SLIDER_AT = """k => document.querySelector('.realnvp-slider')?.dataset.k === k"""
 
 
-def require(condition: bool, reason: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: the browser test must run)")
-        pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-def stop(proc: subprocess.Popen, marker: str) -> None:
-    """Stop the server's process group, then any kernel it left (kernels run in their own session)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if marker in cmdline.read_bytes().decode(errors="replace"):
-                os.kill(int(cmdline.parent.name), signal.SIGKILL)  # a kernel whose files live in tmp
-        except (OSError, ValueError):
-            pass
-
-
 def strip_outputs(path: Path) -> None:
     """Open the notebook as a reader's fresh copy would be: no outputs, no execution counts."""
     nb = json.loads(path.read_text())
@@ -78,17 +38,6 @@ def strip_outputs(path: Path) -> None:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     path.write_text(json.dumps(nb))
-
-
-@pytest.fixture
-def sync_playwright():
-    """Playwright's entry point, once Chromium and playwright are known to be there."""
-    require(CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "Python playwright is not installed (it is in the test extra)")
-    return sync_playwright
 
 
 @pytest.fixture
@@ -119,62 +68,49 @@ def lab(tmp_path):
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get_json(f"{base}/api/status?token={token}")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_path / "lab.log").read_text()
-                    raise RuntimeError("JupyterLab did not start:\n" + log_text) from None
-                time.sleep(0.5)
+        wait_until_up(f"{base}/api/status?token={token}", proc, tmp_path / "lab.log", "JupyterLab")
         yield base, token, tmp_path
     finally:
         stop(proc, str(tmp_path / "runtime"))
         log.close()
 
 
-def test_depth_slider_moves_in_jupyterlab(sync_playwright, lab):
+def test_depth_slider_moves_in_jupyterlab(browser, lab):
     base, token, tmp = lab
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            wait_for_idle_kernel(base, token)
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
-            accept_kernel_dialog(page)
-            # Done when the last code cell has its execution number and no cell is pending.
-            page.wait_for_function("""() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""", timeout=170_000)
-            # The depth slider is an HTML output whose own script steps through its frames.
-            depth = page.locator(".realnvp-slider").first
-            picture = depth.locator(".realnvp-slider-frames")
-            caption = depth.locator(".realnvp-slider-title")
-            page.wait_for_function(SLIDER_AT, arg="0")
-            text_before = caption.inner_text()
-            shot_before = picture.screenshot(path=str(tmp / "before.png"))
-            depth.locator("input[type=range]").focus()
-            for _ in range(3):
-                page.keyboard.press("ArrowRight")
-            page.wait_for_function(SLIDER_AT, arg="3", timeout=30_000)
-            shot_after = picture.screenshot(path=str(tmp / "after.png"))
-            text_after = caption.inner_text()
-            slider_readout = depth.locator("output").inner_text().strip()
-        except Exception:
-            page.screenshot(path=str(tmp / "failure.png"), full_page=True)  # for whoever debugs CI
-            errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
-            print("stderr outputs:", [errors.nth(i).inner_text()[-500:] for i in range(errors.count())])
-            raise
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.set_default_timeout(60_000)
+        page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        wait_for_idle_kernel(base, token)
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+        accept_kernel_dialog(page)
+        # Done when the last code cell has its execution number and no cell is pending.
+        page.wait_for_function("""() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""", timeout=170_000)
+        # The depth slider is an HTML output whose own script steps through its frames.
+        depth = page.locator(".realnvp-slider").first
+        picture = depth.locator(".realnvp-slider-frames")
+        caption = depth.locator(".realnvp-slider-title")
+        page.wait_for_function(SLIDER_AT, arg="0")
+        text_before = caption.inner_text()
+        shot_before = picture.screenshot(path=str(tmp / "before.png"))
+        depth.locator("input[type=range]").focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(SLIDER_AT, arg="3", timeout=30_000)
+        shot_after = picture.screenshot(path=str(tmp / "after.png"))
+        text_after = caption.inner_text()
+        slider_readout = depth.locator("output").inner_text().strip()
+    except Exception:
+        page.screenshot(path=str(tmp / "failure.png"), full_page=True)  # for whoever debugs CI
+        errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+        print("stderr outputs:", [errors.nth(i).inner_text()[-500:] for i in range(errors.count())])
+        raise
     assert "(k = 0/" in text_before and "(k = 3/" in text_after, (text_before, text_after)
     assert slider_readout.startswith("3 / ")
     assert shot_before != shot_after

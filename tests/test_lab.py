@@ -14,13 +14,11 @@ import secrets
 import shlex
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
-from test_browser import free_port, stop
+from serving import free_port, get, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -97,7 +95,7 @@ def test_make_lab_server_serves_every_linked_file(tmp_path):
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, token, proc, tmp_path / "lab.log")
+        wait_until_up(f"{base}/api/status?token={token}", proc, tmp_path / "lab.log", "`make lab`'s command")
         first = get(f"{base}/api/contents/notebooks/{NOTEBOOKS[0].name}?content=0&token={token}")
         assert json.loads(first)["type"] == "notebook"
         checked = 0
@@ -112,21 +110,3 @@ def test_make_lab_server_serves_every_linked_file(tmp_path):
     finally:
         stop(proc, str(tmp_path / "runtime"))
         log.close()
-
-
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        assert response.status == 200, url
-        return response.read()
-
-
-def wait_until_up(base: str, token: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            get(f"{base}/api/status?token={token}")
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("`make lab`'s command did not start:\n" + log.read_text()) from None
-            time.sleep(0.5)

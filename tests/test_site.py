@@ -3,7 +3,8 @@
 Builds the site from the committed notebooks (``tools/build_site.py``, what ``make site`` runs),
 opens the index and every page, scrubs notebook 06's sliders with the keyboard and prints the
 key-press-to-new-frame time, checks MathJax rendered notebook 01's math, and that nothing failed
-to load, raised, or tried to leave the machine. Chromium and playwright as in test_browser.py.
+to load, raised, or tried to leave the machine. Chromium and playwright as in the other
+browser tests (``serving.chromium``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, changed_fraction, require
+from test_browser import changed_fraction
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -69,21 +70,6 @@ def site(tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    require(CHROMIUM.exists(), f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "Python playwright is not installed (it is in the test extra)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def console_error(message) -> bool:
