@@ -42,10 +42,12 @@ endif
 figures: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.viz.figures figures/
 
+# Executed, then streams coalesced: a committed progress bar is its finished line, not 100 redraws.
 notebooks: $(STAMP)
 	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
-		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --coalesce-streams \
-			--ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=600 "$$nb" && \
+		../$(BIN)/jupyter nbconvert --to notebook --inplace --coalesce-streams "$$nb" || exit 1; done
 
 # Renders the committed outputs as they are (run `make notebooks` first to refresh them).
 site: $(STAMP)
