@@ -86,16 +86,21 @@ def _build(obj, seed: int) -> nn.Module:
         return _call(obj)
 
 
-def _infer_dim(layer: nn.Module, dim: int | None) -> int:
+def _infer_shape(layer: nn.Module, dim: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """One sample's shape: ``(D,)`` for ``(B, D)`` layers, or an event shape such as ``(1, 8, 8)``."""
     mask = getattr(layer, "mask", None)
-    for d in (dim, getattr(layer, "dim", None), mask.numel() if isinstance(mask, Tensor) else None):
+    for d in (dim, getattr(layer, "shape", None), getattr(layer, "dim", None),
+              mask.numel() if isinstance(mask, Tensor) else None):
         if isinstance(d, int) and d >= 2:
+            return (d,)
+        if isinstance(d, tuple) and d and all(isinstance(k, int) for k in d):
             return d
-    raise ValueError("cannot tell the layer's dimension D: give it a .dim or a .mask, or pass dim=")
+    raise ValueError("cannot tell the layer's dimension D: give it a .dim or a .mask, or pass dim= "
+                     "(or inputs=, a batch from the layer's domain)")
 
 
-def check_bijection(obj, dim: int | None = None, n: int = 256, seed: int = 0, verbose: bool = True,
-                    tol: float = 1e-6) -> BijectionReport:
+def check_bijection(obj, dim: int | tuple[int, ...] | None = None, n: int = 256, seed: int = 0,
+                    verbose: bool = True, tol: float = 1e-6, inputs: Tensor | None = None) -> BijectionReport:
     """Check that a layer follows the bijection contract; print one ✓/✗ line per check.
 
     ``obj`` is a layer or a zero-argument factory (a class works) with ``forward(x) -> (y, logdet)``
@@ -103,12 +108,17 @@ def check_bijection(obj, dim: int | None = None, n: int = 256, seed: int = 0, ve
     on a copy whose parameters are randomised (``randomize``): a zero-initialised coupling is the
     identity and would pass anything. Change of variables as in Dinh et al. (2017), eq. 3-9.
     A ``NotImplementedError`` is reported as "not implemented yet", never raised.
+
+    ``dim`` may be an event shape such as ``(1, 8, 8)`` (image layers: ``x: (B, C, H, W)``). By
+    default ``x`` and ``z`` are standard-normal draws; a layer defined only on part of the space (a
+    logit needs pixels in (0, 1)) is checked on ``inputs``, a batch from its domain, with ``z`` near
+    its outputs.
     """
     if not (isinstance(obj, nn.Module) or callable(obj)):
         raise TypeError(f"check_bijection needs a layer (nn.Module) or a factory, got {type(obj).__name__}")
     report = BijectionReport()
     try:
-        _run_checks(report, obj, dim, n, seed, tol)
+        _run_checks(report, obj, dim, n, seed, tol, inputs)
     except _NotYet as err:
         report.add(False, f"{err}: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
     except Exception as err:  # a learner's layer may break anywhere: report it, keep the notebook going
@@ -122,19 +132,28 @@ def check_bijection(obj, dim: int | None = None, n: int = 256, seed: int = 0, ve
     return report
 
 
-def _run_checks(report: BijectionReport, obj, dim: int | None, n: int, seed: int, tol: float) -> None:
+def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float,
+                inputs: Tensor | None) -> None:
     layer = randomize(_build(obj, seed), seed).double()
-    d = _infer_dim(layer, dim)
     gen = torch.Generator().manual_seed(seed)
-    x, z = torch.randn(2, n, d, generator=gen, dtype=torch.float64)
+    if inputs is not None:
+        x = inputs.detach().to(torch.float64)
+        n, shape = len(x), tuple(x.shape[1:])
+    else:
+        shape = _infer_shape(layer, dim)
+        x = torch.randn(n, *shape, generator=gen, dtype=torch.float64)
+    d = shape[0] if len(shape) == 1 else shape
     report.lines.append(f"check_bijection: {type(layer).__name__}, D = {d}, {n} samples, float64, "
                         f"parameters randomised (seed {seed})")
     with torch.no_grad():
         y, ld = _call(layer.forward, x)
-    if not report.add(tuple(y.shape) == (n, d) and tuple(ld.shape) == (n,),
-                      f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {(n, d)}, {(n,)})",
+    want = (n, *shape)
+    if not report.add(tuple(y.shape) == want and tuple(ld.shape) == (n,),
+                      f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {want}, {(n,)})",
                       "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim"):
         return
+    noise = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+    z = noise if inputs is None else y + 0.1 * noise  # latent points, inside the layer's range
     moved_ok = _pass_through(report, layer, x, y)
     independent = _independence(report, layer, x, y, ld, tol)
     jac_ok = _logdet_vs_jacobian(report, layer, x[: min(n, 64)], ld[: min(n, 64)], moved_ok, independent, tol)
@@ -145,7 +164,7 @@ def _run_checks(report: BijectionReport, obj, dim: int | None, n: int, seed: int
         except _NotYet:
             report.add(False, f"inverse: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
             return
-        if not report.add(tuple(x_back.shape) == (n, d) and tuple(ld_inv.shape) == (n,),
+        if not report.add(tuple(x_back.shape) == want and tuple(ld_inv.shape) == (n,),
                           f"inverse shapes: x {tuple(x_back.shape)}, logdet {tuple(ld_inv.shape)}",
                           "inverse must return (x (B, D), logdet (B,)) like forward"):
             return
@@ -170,9 +189,9 @@ def _run_checks(report: BijectionReport, obj, dim: int | None, n: int, seed: int
 
 def _pass_through(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tensor) -> bool:
     mask = getattr(layer, "mask", None)
-    if not isinstance(mask, Tensor) or mask.numel() != x.shape[1]:
+    if not isinstance(mask, Tensor) or mask.numel() != x[0].numel():
         return True
-    keep = mask.bool()
+    keep, x, y = mask.bool().flatten(), x.flatten(1), y.flatten(1)
     err = (y[:, keep] - x[:, keep]).abs().max().item()
     bug = ("outputs merged back in the wrong order: the pass-through coordinates come out elsewhere"
            if _sorted_cols_found(y, x, keep) else
@@ -197,7 +216,9 @@ def _logdet_vs_jacobian(report: BijectionReport, layer: nn.Module, x: Tensor, ld
                         independent: bool, tol: float) -> bool:
     from .calculus import jacobian  # calculus imports this module: import at call time
 
-    ref = torch.linalg.slogdet(jacobian(layer, x)).logabsdet
+    shape = x.shape[1:]  # the Jacobian of the flattened map, (B, D, D) with D = prod(shape)
+    ref = torch.linalg.slogdet(jacobian(lambda v: layer(v.view(-1, *shape))[0].flatten(1),
+                                        x.flatten(1))).logabsdet
     err = _worst(ld, ref)
     if not independent:
         bug = "batch statistics leak between samples: each sample's Jacobian depends on the others"
@@ -220,7 +241,7 @@ def _gradients(report: BijectionReport, layer: nn.Module, x: Tensor) -> None:
         return
     layer.zero_grad(set_to_none=True)
     y, ld = layer(x)
-    (0.5 * y.pow(2).sum(1) - ld).mean().backward()  # the training loss's shape: -log q
+    (0.5 * y.pow(2).flatten(1).sum(1) - ld).mean().backward()  # the training loss's shape: -log q
     missing = [name for name, p in params if p.grad is None or not p.grad.abs().sum() > 0]
     broken = [name for name, p in params if p.grad is not None and not torch.isfinite(p.grad).all()]
     report.add(not missing and not broken,

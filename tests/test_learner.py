@@ -123,3 +123,34 @@ def test_shape_gradient_and_contract_failures_are_named():
     report = rl.check_bijection(NoDim(), verbose=False)
     assert not report.passed and "pass dim=" in str(report)
     assert rl.check_bijection(NoDim(), dim=3, verbose=False).failures[0].startswith("the layer breaks")
+
+
+class DoubledLogdet(nn.Module):
+    """An image step whose log-det is twice what it should be (a log-det summed twice)."""
+
+    def __init__(self, step: nn.Module) -> None:
+        super().__init__()
+        self.step = step
+
+    def forward(self, x):
+        y, ld = self.step(x)
+        return y, 2 * ld
+
+    def inverse(self, y):
+        x, ld = self.step.inverse(y)
+        return x, 2 * ld
+
+
+def test_every_image_step_passes_on_inputs_from_its_domain():
+    from realnvp_lib import images as ri
+
+    flow = ri.image_realnvp(seed=0).double()
+    v = ri.dequantize(ri.digits("test")[:32], torch.Generator().manual_seed(0), dtype=torch.float64)
+    states = flow.trajectory(v)  # each step is checked on the states that reach it
+    for k, step in enumerate(flow.bijections):
+        report = rl.check_bijection(step, inputs=states[k], verbose=False)
+        assert report.passed, (k, type(step).__name__, report.failures)
+    coupling = next(s for s in flow.bijections if isinstance(s, ri.ConvCoupling))
+    assert rl.check_bijection(coupling, verbose=False).passed  # its event shape (1, 8, 8) is inferred
+    broken = rl.check_bijection(DoubledLogdet(coupling), dim=(1, 8, 8), verbose=False)
+    assert not broken.passed and any("log-det" in f for f in broken.failures)
