@@ -10,7 +10,7 @@ import torch
 
 from .flow import Flow, realnvp
 
-__all__ = ["save_flow", "load_flow"]
+__all__ = ["check_state", "load_flow", "read_checkpoint", "save_flow", "write_atomically"]
 
 
 def save_flow(flow: Flow, path: str | Path) -> None:
@@ -22,16 +22,60 @@ def save_flow(flow: Flow, path: str | Path) -> None:
     if not isinstance(flow, Flow) or not flow.config:
         raise ValueError("save_flow needs a flow built by rl.realnvp(...) (it stores the config that "
                          "load_flow rebuilds)")
+    write_atomically({"config": flow.config, "state_dict": flow.state_dict()}, path)
+
+
+def write_atomically(blob: dict, path: str | Path) -> None:
+    """``torch.save(blob, path)`` through a temporary file beside it, renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        torch.save({"config": flow.config, "state_dict": flow.state_dict()}, tmp)
+        torch.save(blob, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_checkpoint(path: str | Path, keys: set[str]) -> dict:
+    """``torch.load(path, weights_only=True)`` as a dict holding ``keys``; ``ValueError`` naming the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, pickle garbage, empty file, ...
+        raise ValueError(f"{path} is not a readable flow checkpoint (corrupt or truncated?): "
+                         f"{type(err).__name__}: {err}") from err
+    if not isinstance(blob, dict) or not keys <= set(blob):
+        raise ValueError(f"{path} is not a checkpoint of this kind (it lacks {sorted(keys)})")
+    return blob
+
+
+def check_state(state, expected: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Refuse a loaded ``state`` unless it has ``expected``'s names and shapes, finite values, and
+    the very masks and permutations the architecture builds (a file whose fixed buffers differ was
+    edited or comes from other code, and would silently stop being a bijection)."""
+    if not isinstance(state, dict) or set(state) != set(expected):
+        names = set(state) if isinstance(state, dict) else set()
+        missing, extra = sorted(set(expected) - names), sorted(names - set(expected))
+        raise ValueError(f"{path} does not match its config: missing {missing[:3]}, unexpected {extra[:3]}")
+    for name, value in state.items():
+        if not isinstance(value, torch.Tensor) or value.shape != expected[name].shape:
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{path}: {name} has shape {shape}, the config builds "
+                             f"{tuple(expected[name].shape)}")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{path}: {name} holds NaN or inf values; the flow cannot be used")
+        if name.endswith(FIXED) and not torch.equal(value.to(expected[name].dtype), expected[name]):
+            raise ValueError(f"{path}: {name} differs from what its config builds "
+                             f"({_short(value)} instead of {_short(expected[name])})")
+
+
+# Buffers that the architecture fixes: masks, permutations, LU's permutation and signs.
+FIXED = (".mask", ".perm", ".inv_perm", ".P", ".sign_s", ".l_mask")
 
 
 def load_flow(path: str | Path) -> Flow:
@@ -41,41 +85,16 @@ def load_flow(path: str | Path) -> Flow:
     checkpoint, if a weight is NaN or inf, or if a mask or permutation is not what the stored
     config builds (a hand-edited or foreign file).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated zip, pickle garbage, empty file, ...
-        raise ValueError(f"{path} is not a readable flow checkpoint (corrupt or truncated?): "
-                         f"{type(err).__name__}: {err}") from err
-    if not isinstance(blob, dict) or not {"config", "state_dict"} <= set(blob):
-        raise ValueError(f"{path} is not a checkpoint written by save_flow (no config/state_dict)")
+    blob = read_checkpoint(path, {"config", "state_dict"})
     try:
         flow = realnvp(**blob["config"])
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path} holds a config realnvp() cannot build: {err}") from err
     state = blob["state_dict"]
-    expected = flow.state_dict()
-    if set(state) != set(expected):
-        missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        raise ValueError(f"{path} does not match its config: missing {missing[:3]}, unexpected {extra[:3]}")
-    for name, value in state.items():
-        if value.shape != expected[name].shape:
-            raise ValueError(f"{path}: {name} has shape {tuple(value.shape)}, the config builds "
-                             f"{tuple(expected[name].shape)}")
-        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{path}: {name} holds NaN or inf values; the flow cannot be used")
+    check_state(state, flow.state_dict(), path)
     dtypes = {v.dtype for v in state.values() if v.is_floating_point()}
     if len(dtypes) == 1:
         flow.to(dtypes.pop())
-    # Masks and permutations are fixed by the config: a file whose buffers differ was edited or
-    # comes from other code, and would silently stop being a bijection.
-    for name, value in state.items():
-        if name.endswith((".mask", ".perm", ".inv_perm", ".P", ".sign_s", ".l_mask")):
-            if not torch.equal(value.to(expected[name].dtype), expected[name]):
-                raise ValueError(f"{path}: {name} differs from what its config builds "
-                                 f"({_short(value)} instead of {_short(expected[name])})")
     flow.load_state_dict(state)
     return flow
 

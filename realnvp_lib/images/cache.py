@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
+from ..checkpoint import check_state, read_checkpoint, write_atomically
 from .data import SPLITS, digits
 from .model import ImageFlow, image_realnvp
 from .train import DigitsHistory, TrainConfig, train_digits
@@ -34,42 +33,20 @@ def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
 
 def save_trained(flow: ImageFlow, history: DigitsHistory, path: str | Path) -> None:
     """Write config, weights and history to ``path`` atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
     state = {k: v.detach().cpu() for k, v in flow.state_dict().items()}
-    try:
-        torch.save({"recipe": _recipe(flow.config["seed"]), "state_dict": state,
-                    "history": history.as_dict()}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically({"recipe": _recipe(flow.config["seed"]), "state_dict": state,
+                      "history": history.as_dict()}, path)
 
 
 def load_trained(path: str | Path, seed: int = 0,
                  device: str | torch.device | None = None) -> tuple[ImageFlow, DigitsHistory]:
     """Load what ``save_trained`` wrote; ``ValueError`` if the file is corrupt or from another recipe."""
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated zip, garbage, empty file, ...
-        raise ValueError(f"{path} is not a readable checkpoint: {type(err).__name__}: {err}") from err
-    if not isinstance(blob, dict) or not {"recipe", "state_dict", "history"} <= set(blob):
-        raise ValueError(f"{path} is not a digits-flow checkpoint (keys missing)")
+    blob = read_checkpoint(path, {"recipe", "state_dict", "history"})
     if blob["recipe"] != _recipe(seed):
         raise ValueError(f"{path} was trained by another recipe or architecture")
     flow = image_realnvp(seed=seed)
-    state, expected = blob["state_dict"], flow.state_dict()
-    if not isinstance(state, dict) or set(state) != set(expected):
-        raise ValueError(f"{path}: its weights do not match the architecture")
-    for name, value in state.items():
-        if not isinstance(value, torch.Tensor) or value.shape != expected[name].shape:
-            raise ValueError(f"{path}: {name} has the wrong shape")
-        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{path}: {name} holds NaN or inf values")
-        if name.endswith(".mask") and not torch.equal(value, expected[name]):
-            raise ValueError(f"{path}: {name} is not the mask the architecture builds")
+    state = blob["state_dict"]
+    check_state(state, flow.state_dict(), path)
     try:
         history = DigitsHistory(**{f.name: blob["history"][f.name] for f in fields(DigitsHistory)})
     except (KeyError, TypeError) as err:
