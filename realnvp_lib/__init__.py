@@ -8,8 +8,9 @@ from . import ablation, calculus, data, density, learner, paths, pitfalls, pretr
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
 from .checkpoint import load_flow, save_flow
 from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
-from .learner import check_bijection, randomize
+from .learner import check_bijection
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
+from .perturb import randomize
 from .recipe import FitConfig
 from .train import History, NonFiniteLossError, fit
 from .validation import NonFiniteInputError

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, half_mask
-from .learner import randomize
+from .perturb import randomize
 
 __all__ = ["Cells", "area_ratios", "invert_monotone", "jacobian", "polygon_area", "time_logdet"]
 

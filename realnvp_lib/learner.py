@@ -1,4 +1,4 @@
-"""Checks a learner runs on their own layers (notebooks 03-05), and the randomisation they need."""
+"""``check_bijection``: the checks a learner runs on their own layers (notebooks 03-05)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-__all__ = ["BijectionReport", "check_bijection", "randomize"]
+from .calculus import jacobian
+from .perturb import randomize
 
-
-def randomize(module: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
-    """Add seeded noise to every parameter, in place, so a zero-initialised layer is no longer the identity.
-
-    Matrices get ``std / sqrt(fan_in)``, vectors ``std``: scales ``s`` of order ``std`` for any D.
-
-    >>> from realnvp_lib import AffineCoupling, half_mask
-    >>> layer = randomize(AffineCoupling(half_mask(2), hidden=8))
-    >>> bool(layer.net[-1].weight.abs().sum() > 0)
-    True
-    """
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            scale = std / p.shape[-1] ** 0.5 if p.dim() == 2 else std
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device))
-    return module
+__all__ = ["BijectionReport", "check_bijection"]
 
 
 @dataclass
@@ -214,8 +199,6 @@ def _independence(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tenso
 
 def _logdet_vs_jacobian(report: BijectionReport, layer: nn.Module, x: Tensor, ld: Tensor, moved_ok: bool,
                         independent: bool, tol: float) -> bool:
-    from .calculus import jacobian  # calculus imports this module: import at call time
-
     shape = x.shape[1:]  # the Jacobian of the flattened map, (B, D, D) with D = prod(shape)
     ref = torch.linalg.slogdet(jacobian(lambda v: layer(v.view(-1, *shape))[0].flatten(1),
                                         x.flatten(1))).logabsdet

@@ -26,7 +26,7 @@ class BuggyCoupling(AffineCoupling):
       BatchNorm in training mode), so each sample's output depends on the rest of the batch.
 
     At zero initialisation (``s = t = 0``) only ``split_merge`` differs from the correct layer;
-    randomise the weights (``learner.randomize``) to see the others.
+    randomise the weights (``rl.randomize``) to see the others.
     """
 
     BUGS = ("unmasked_logdet", "sign_flip", "split_merge", "unmasked_shift", "batch_stats")

@@ -7,7 +7,7 @@ import torch
 from serving import chromium
 
 import realnvp_lib as rl
-from realnvp_lib.learner import randomize
+from realnvp_lib.perturb import randomize
 
 
 def all_bijections(dim: int, seed: int = 0) -> dict[str, rl.Bijection]:

@@ -13,7 +13,7 @@ from realnvp_lib import images as ri
 from realnvp_lib.calculus import jacobian
 from realnvp_lib.images import cache, norm
 from realnvp_lib.images.train import DigitsHistory, TrainConfig, train_digits
-from realnvp_lib.learner import randomize
+from realnvp_lib.perturb import randomize
 
 SHAPE = (1, 8, 8)
 
