@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -10,7 +9,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
-from PIL import Image
 
 from . import panels as draw  # `panels` is also FrameFigure's argument
 from .frames import Frames
@@ -27,9 +25,10 @@ class FrameFigure:
 
     Built once; ``show(k)`` only moves artists (``set_offsets``, ``set_segments``, ``set_data``),
     so a slider or a GIF pays for one redraw per state. The figure is not managed by pyplot (it
-    never pops up in a notebook by itself); ``rgb()`` and ``png()`` render it. When the frames carry
-    a box per frame (``frames.lims``), the axes follow it with ticks and labels, and every frame is
-    drawn in full (the ticks change, so there is no fixed background to reuse).
+    never pops up in a notebook by itself); ``rgb()`` renders it, for ``viz.gif`` and ``viz.sliders``
+    to encode. When the frames carry a box per frame (``frames.lims``), the axes follow it with
+    ticks and labels, and every frame is drawn in full (the ticks change, so there is no fixed
+    background to reuse).
     """
 
     def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 2.6,
@@ -149,12 +148,6 @@ class FrameFigure:
         for artist in self._moving:
             self.fig.draw_artist(artist)
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-    def png(self) -> bytes:
-        """Render to PNG bytes (fast, lightly compressed), e.g. for an ``ipywidgets.Image``."""
-        buf = io.BytesIO()
-        Image.fromarray(self.rgb()).save(buf, format="PNG", compress_level=1)
-        return buf.getvalue()
 
 
 def _bound(frames: Frames) -> float:
