@@ -9,7 +9,7 @@ from conftest import randomize
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.viz import figure, figures, frames, gif, static
+from realnvp_lib.viz import encode, figure, figures, frames, gif, static
 
 MAX_GIF_BYTES = 1_000_000
 
@@ -67,8 +67,8 @@ def test_save_gif_one_frame_per_state_loops_forever(depth, tmp_path):
 def test_to_palette_is_exact_on_palette_colours():
     palette = np.array([[255, 255, 255], [0, 0, 0], [10, 200, 30]])
     image = palette[np.array([[0, 1], [2, 2]])].astype(np.uint8)
-    assert gif.to_palette(image, palette).tolist() == [[0, 1], [2, 2]]
-    assert gif.to_palette(np.full((1, 1, 3), 250, np.uint8), palette).tolist() == [[0]]
+    assert encode.to_palette(image, palette).tolist() == [[0, 1], [2, 2]]
+    assert encode.to_palette(np.full((1, 1, 3), 250, np.uint8), palette).tolist() == [[0]]
 
 
 @pytest.fixture(scope="module")
