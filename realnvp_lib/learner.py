@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from .calculus import jacobian
 from .perturb import randomize
+from .sanity import check_arguments, gradients, preconditions
 
 __all__ = ["BijectionReport", "check_bijection"]
 
@@ -94,6 +95,12 @@ def check_bijection(obj, dim: int | tuple[int, ...] | None = None, n: int = 256,
     identity and would pass anything. Change of variables as in Dinh et al. (2017), eq. 3-9.
     A ``NotImplementedError`` is reported as "not implemented yet", never raised.
 
+    Before naming any bug it checks the preconditions the other checks rely on: outputs finite, the
+    input's dtype kept, the input not modified in place, the same output for the same input. A
+    failed precondition is named and the remaining checks are skipped (their numbers would point
+    at the wrong bug). The gradient check also compares the log-det's slope by autograd and by
+    finite differences, so a log-det detached from the graph (right values, no gradient) fails.
+
     ``dim`` may be an event shape such as ``(1, 8, 8)`` (image layers: ``x: (B, C, H, W)``). By
     default ``x`` and ``z`` are standard-normal draws; a layer defined only on part of the space (a
     logit needs pixels in (0, 1)) is checked on ``inputs``, a batch from its domain, with ``z`` near
@@ -101,6 +108,7 @@ def check_bijection(obj, dim: int | tuple[int, ...] | None = None, n: int = 256,
     """
     if not (isinstance(obj, nn.Module) or callable(obj)):
         raise TypeError(f"check_bijection needs a layer (nn.Module) or a factory, got {type(obj).__name__}")
+    check_arguments(dim, n, seed, tol, inputs)
     report = BijectionReport()
     try:
         _run_checks(report, obj, dim, n, seed, tol, inputs)
@@ -122,7 +130,7 @@ def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float
     layer = randomize(_build(obj, seed), seed).double()
     gen = torch.Generator().manual_seed(seed)
     if inputs is not None:
-        x = inputs.detach().to(torch.float64)
+        x = inputs.detach().to(torch.float64, copy=True)  # a copy: a layer may write into it
         n, shape = len(x), tuple(x.shape[1:])
     else:
         shape = _infer_shape(layer, dim)
@@ -137,12 +145,14 @@ def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float
                       f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {want}, {(n,)})",
                       "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim"):
         return
+    if not preconditions(report, lambda v: _call(layer.forward, v), x, "forward", inputs is None):
+        return
     noise = torch.randn(y.shape, generator=gen, dtype=torch.float64)
     z = noise if inputs is None else y + 0.1 * noise  # latent points, inside the layer's range
     moved_ok = _pass_through(report, layer, x, y)
     independent = _independence(report, layer, x, y, ld, tol)
     jac_ok = _logdet_vs_jacobian(report, layer, x[: min(n, 64)], ld[: min(n, 64)], moved_ok, independent, tol)
-    _gradients(report, layer, x)
+    gradients(report, layer, x, seed)
     with torch.no_grad():
         try:
             x_back, ld_inv = _call(layer.inverse, y)
@@ -152,6 +162,8 @@ def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float
         if not report.add(tuple(x_back.shape) == want and tuple(ld_inv.shape) == (n,),
                           f"inverse shapes: x {tuple(x_back.shape)}, logdet {tuple(ld_inv.shape)}",
                           "inverse must return (x (B, D), logdet (B,)) like forward"):
+            return
+        if not preconditions(report, layer.inverse, y.clone(), "inverse", False):
             return
         z_back = layer(layer.inverse(z)[0])[0]
     err_x, err_z = _worst(x_back, x), _worst(z_back, z)
@@ -215,20 +227,3 @@ def _logdet_vs_jacobian(report: BijectionReport, layer: nn.Module, x: Tensor, ld
         bug = "log-det is not log|det J| of the map that was applied"
     what = f"log-det vs slogdet of the autograd Jacobian (float64): worst error {err:.1e}"
     return report.add(err < tol, what, bug)
-
-
-def _gradients(report: BijectionReport, layer: nn.Module, x: Tensor) -> None:
-    params = [(name, p) for name, p in layer.named_parameters() if p.requires_grad]
-    if not params:
-        report.add(True, "gradients: the layer has no parameters (nothing to train)")
-        return
-    layer.zero_grad(set_to_none=True)
-    y, ld = layer(x)
-    (0.5 * y.pow(2).flatten(1).sum(1) - ld).mean().backward()  # the training loss's shape: -log q
-    missing = [name for name, p in params if p.grad is None or not p.grad.abs().sum() > 0]
-    broken = [name for name, p in params if p.grad is not None and not torch.isfinite(p.grad).all()]
-    report.add(not missing and not broken,
-               f"gradients: finite, reaching {len(params) - len(missing)} of {len(params)} parameter tensors",
-               f"gradients not finite in {broken} (an unbounded exp(s)? bound s)" if broken else
-               f"no gradient reaches {missing}: built but never used in forward, or detached")
-    layer.zero_grad(set_to_none=True)

@@ -154,3 +154,95 @@ def test_every_image_step_passes_on_inputs_from_its_domain():
     assert rl.check_bijection(coupling, verbose=False).passed  # its event shape (1, 8, 8) is inferred
     broken = rl.check_bijection(DoubledLogdet(coupling), dim=(1, 8, 8), verbose=False)
     assert not broken.passed and any("log-det" in f for f in broken.failures)
+
+
+class DetachedLogdet(rl.AffineCoupling):
+    """Right values, no gradient: the scale would never learn the volume term."""
+
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return y, logdet.detach()
+
+
+class PartlyDetached(rl.AffineCoupling):
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return y, 0.5 * logdet + 0.5 * logdet.detach()
+
+
+class InPlace(rl.AffineCoupling):
+    def forward(self, x):
+        s, t = self.scale_shift(self.mask * x)
+        x.mul_(torch.exp(s)).add_(t)  # overwrites the caller's tensor
+        return x, s.sum(1)
+
+
+class NaNOut(rl.AffineCoupling):
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return y * (x[:, :1] + 1).sqrt(), logdet  # sqrt of a negative: NaN where x_1 < -1
+
+
+class SingleOut(rl.AffineCoupling):
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return y.float(), logdet.float()
+
+
+class Dropout(rl.AffineCoupling):
+    def forward(self, x):
+        y, logdet = super().forward(x)
+        return nn.functional.dropout(y, 0.1, training=True), logdet
+
+
+class NaNInverse(rl.AffineCoupling):
+    def inverse(self, y):
+        x, logdet = super().inverse(y)
+        return x, logdet * float("nan")
+
+
+class Additive(rl.AffineCoupling):
+    """A volume-preserving coupling (NICE): its log-det is 0 whatever the weights, so no gradient."""
+
+    def scale_shift(self, x_cond):
+        s, t = super().scale_shift(x_cond)
+        return torch.zeros_like(s), t
+
+
+# (layer, words that the first failure must contain, words that no failure may contain)
+PRECONDITIONS = [
+    (DetachedLogdet, "detached from the graph", None),
+    (PartlyDetached, "detached from the graph", None),
+    (InPlace, "modifies its input in place", "batch statistics"),
+    (NaNOut, "NaN or inf", "t not masked"),
+    (SingleOut, "changes the dtype", "batch statistics"),
+    (Dropout, "random or keeps state", "batch statistics"),
+    (NaNInverse, "NaN or inf", "sign of the inverse"),
+]
+
+
+@pytest.mark.parametrize(("cls", "words", "not_words"), PRECONDITIONS,
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_preconditions_are_named_before_any_bug(cls, words, not_words):
+    report = rl.check_bijection(cls(rl.half_mask(4), hidden=16), verbose=False)
+    assert not report.passed and words in report.failures[0], report.failures
+    assert not_words is None or not any(not_words in f for f in report.failures), report.failures
+    if cls not in (DetachedLogdet, PartlyDetached):  # a broken precondition stops the checks
+        assert len(report.failures) == 1 and "skipped" in str(report)
+
+
+def test_a_constant_log_det_is_not_called_detached():
+    report = rl.check_bijection(Additive(rl.half_mask(4), hidden=16), verbose=False)
+    assert report.passed, report.failures
+
+
+def test_the_check_leaves_the_callers_tensor_alone_and_rejects_nonsense_arguments():
+    x = torch.rand(8, 4, dtype=torch.float64)
+    before = x.clone()
+    assert not rl.check_bijection(InPlace(rl.half_mask(4), hidden=8), inputs=x, verbose=False).passed
+    assert torch.equal(x, before)  # the check works on its own float64 copy
+    layer = rl.AffineCoupling(rl.half_mask(2), hidden=8)
+    for kwargs, word in [({"n": 1}, "n must"), ({"dim": 1}, "dim must"), ({"tol": 0}, "tol must"),
+                         ({"inputs": torch.zeros(1, 2)}, "inputs must"), ({"seed": -1}, "seed must")]:
+        with pytest.raises(ValueError, match=word):
+            rl.check_bijection(layer, verbose=False, **kwargs)
