@@ -13,16 +13,45 @@ from .flow import Flow, realnvp
 __all__ = ["check_state", "load_flow", "read_checkpoint", "save_flow", "write_atomically"]
 
 
-def save_flow(flow: Flow, path: str | Path) -> None:
-    """Write the flow's ``realnvp`` config and weights to ``path`` (loadable with ``weights_only``).
+def _builder(name: str):
+    """The function that rebuilds a flow from its config: ``realnvp`` or the images' ``image_realnvp``."""
+    if name == "image_realnvp":
+        from .images.model import image_realnvp  # imported here: realnvp_lib.images imports this module
 
-    The file is written next to ``path`` and renamed into place, so an interrupted save never
-    leaves a half-written checkpoint where a good one was.
+        return image_realnvp
+    if name == "realnvp":
+        return realnvp
+    raise ValueError(f"unknown flow builder {name!r} (this library builds 'realnvp' and 'image_realnvp')")
+
+
+def _builder_name(flow: Flow) -> str:
+    from .images.model import ImageFlow
+
+    return "image_realnvp" if isinstance(flow, ImageFlow) else "realnvp"
+
+
+def save_flow(flow: Flow, path: str | Path) -> None:
+    """Write the flow's builder, config and weights to ``path`` (loadable with ``weights_only``).
+
+    Flows built by ``rl.realnvp`` or ``images.image_realnvp`` are stored with their whole config (scale
+    bound, logit alpha, ...), so ``load_flow`` rebuilds exactly this architecture. What ``load_flow``
+    would refuse is refused here, before anything is written: a flow its config does not rebuild
+    (a step added or replaced by hand), NaN or inf weights, a mask or permutation edited. The file
+    is written next to ``path`` and renamed into place, so an interrupted save never leaves a
+    half-written checkpoint where a good one was.
     """
     if not isinstance(flow, Flow) or not flow.config:
-        raise ValueError("save_flow needs a flow built by rl.realnvp(...) (it stores the config that "
-                         "load_flow rebuilds)")
-    write_atomically({"config": flow.config, "state_dict": flow.state_dict()}, path)
+        raise ValueError("save_flow needs a flow built by rl.realnvp(...) or images.image_realnvp(...) "
+                         "(it stores the config that load_flow rebuilds)")
+    name = _builder_name(flow)
+    state = {k: v.detach().cpu() for k, v in flow.state_dict().items()}
+    try:
+        expected = _builder(name)(**flow.config).state_dict()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"save_flow refuses this flow: its config does not rebuild it ({err}), so "
+                         "load_flow could not load it") from err
+    check_state(state, expected, f"save_flow refuses this flow (nothing written to {path})")
+    write_atomically({"builder": name, "config": flow.config, "state_dict": state}, path)
 
 
 def write_atomically(blob: dict, path: str | Path) -> None:
@@ -81,15 +110,18 @@ FIXED = (".mask", ".perm", ".inv_perm", ".P", ".sign_s", ".l_mask")
 def load_flow(path: str | Path) -> Flow:
     """Rebuild a flow saved by ``save_flow`` (``torch.load(..., weights_only=True)``), in its saved dtype.
 
+    The stored builder (``realnvp`` or ``image_realnvp``) rebuilds it from its stored config.
+
     Raises ``ValueError`` naming ``path`` if the file is unreadable, truncated or not a flow
     checkpoint, if a weight is NaN or inf, or if a mask or permutation is not what the stored
     config builds (a hand-edited or foreign file).
     """
     blob = read_checkpoint(path, {"config", "state_dict"})
+    builder = blob.get("builder", "realnvp")  # files written before image flows could be saved
     try:
-        flow = realnvp(**blob["config"])
+        flow = _builder(builder)(**blob["config"])
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{path} holds a config realnvp() cannot build: {err}") from err
+        raise ValueError(f"{path} holds a config {builder}() cannot build: {err}") from err
     state = blob["state_dict"]
     check_state(state, flow.state_dict(), path)
     dtypes = {v.dtype for v in state.values() if v.is_floating_point()}

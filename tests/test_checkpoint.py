@@ -19,7 +19,7 @@ def saved(tmp_path, **kw):
 @pytest.mark.parametrize("permutation", rl.PERMUTATIONS)
 def test_round_trip_restores_log_prob(tmp_path, permutation):
     flow, path = saved(tmp_path, permutation=permutation)
-    assert set(torch.load(path, weights_only=True)) == {"config", "state_dict"}
+    assert set(torch.load(path, weights_only=True)) == {"builder", "config", "state_dict"}
     x = torch.randn(50, 2)
     assert torch.equal(rl.load_flow(path).log_prob(x), flow.log_prob(x))
 
@@ -95,3 +95,33 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         rl.save_flow(flow, path)
     assert path.read_bytes() == good  # the old checkpoint is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["flow.pt"]  # no temporary file left behind
+
+
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path):
+    flow, path = saved(tmp_path)
+    before = path.read_bytes()
+    with torch.no_grad():
+        flow.bijections[0].net[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"save_flow refuses.*NaN or inf"):
+        rl.save_flow(flow, path)
+    assert path.read_bytes() == before  # the good checkpoint is still there
+    other = randomize(rl.realnvp(dim=2, n_layers=3, hidden=8), seed=1)
+    other.bijections[0].mask.fill_(1.0)  # edited by hand: not what its config builds
+    with pytest.raises(ValueError, match="save_flow refuses.*mask differs"):
+        rl.save_flow(other, tmp_path / "edited.pt")
+    extended = rl.realnvp(dim=2, n_layers=2, hidden=8)
+    extended.bijections.append(rl.Reverse(2))  # a step its config does not build
+    with pytest.raises(ValueError, match="save_flow refuses"):
+        rl.save_flow(extended, tmp_path / "extended.pt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow.pt"]
+
+
+def test_an_image_flow_of_any_recipe_comes_back_as_itself(tmp_path):
+    from realnvp_lib import images as ri
+
+    flow = randomize(ri.image_realnvp(seed=3, hidden=4, alpha=0.05, scale_bound=1.0, n_final=1), seed=0)
+    rl.save_flow(flow, tmp_path / "image.pt")
+    loaded = rl.load_flow(tmp_path / "image.pt")
+    assert isinstance(loaded, ri.ImageFlow) and loaded.config == flow.config
+    v = torch.rand(4, 1, 8, 8) * 0.98 + 0.01
+    assert torch.equal(loaded.log_prob(v), flow.log_prob(v))

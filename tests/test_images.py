@@ -246,6 +246,31 @@ def test_cache_round_trip_and_corrupt_file_retrains(tmp_path, monkeypatch):
         cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
 
 
+def test_an_unwritable_digits_cache_warns_and_keeps_the_trained_flow(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "image_realnvp", lambda seed=0: ri.image_realnvp(seed=seed, hidden=8))
+    monkeypatch.setattr(cache, "TrainConfig", lambda seed=0: tiny_config(seed=seed, epochs=1))
+    monkeypatch.setattr(cache, "digits", lambda split: ri.digits(split)[:128])
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("")
+    with pytest.warns(UserWarning, match="returned but not cached"):
+        flow, history = cache.trained_digits_flow(seed=0, cache_dir=blocked, progress=False)
+    assert history.steps > 0 and not flow.training
+
+
+def test_a_digits_flow_of_another_recipe_is_not_loaded_as_the_default(tmp_path):
+    flow = ri.image_realnvp(seed=0, hidden=8, alpha=0.05)  # another logit alpha than the recipe's
+    history = DigitsHistory(config={"epochs": 1})
+    path = cache.cache_file(tmp_path, 0)
+    cache.save_trained(flow, history, path)
+    with pytest.raises(ValueError, match=r"another recipe.*alpha=0.05"):
+        cache.load_trained(path, 0)
+    with torch.no_grad():
+        flow.bijections[1].bias.fill_(float("inf"))
+    with pytest.raises(ValueError, match="save_trained refuses.*NaN or inf"):
+        cache.save_trained(flow, history, tmp_path / "bad.pt")
+    assert not (tmp_path / "bad.pt").exists()
+
+
 def test_trained_digits_flow_is_exported():
     assert ri.trained_digits_flow is cache.trained_digits_flow
 

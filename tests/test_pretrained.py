@@ -55,3 +55,13 @@ def test_cache_name_follows_the_recipe(monkeypatch):
     assert name != rl.pretrained.cache_path("cache", noise=0.05, seed=1)
     monkeypatch.setattr(rl.pretrained, "RECIPE_VERSION", rl.pretrained.RECIPE_VERSION + 1)
     assert name != rl.pretrained.cache_path("cache", noise=0.05, seed=0)
+
+
+def test_an_unwritable_cache_warns_and_keeps_the_trained_flow(tmp_path, monkeypatch):
+    quick_fit(monkeypatch)
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where the cache folder should be")
+    with pytest.warns(UserWarning, match="returned but not cached"):
+        flow, history = rl.pretrained.two_moons_flow(blocked, progress=False)
+    assert history.steps == 2 and not flow.training
+    assert blocked.read_text().startswith("a file")

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import check_state, read_checkpoint, write_atomically
+from . import model
 from .data import SPLITS, digits
 from .model import ImageFlow, image_realnvp
 from .train import DigitsHistory, TrainConfig, train_digits
@@ -32,10 +33,24 @@ def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
 
 
 def save_trained(flow: ImageFlow, history: DigitsHistory, path: str | Path) -> None:
-    """Write config, weights and history to ``path`` atomically (a temporary file renamed into place)."""
+    """Write recipe, weights and history to ``path`` atomically (a temporary file renamed into place).
+
+    The recipe stored is the one this flow was built and trained with (its own config, the
+    history's ``TrainConfig``), so a flow of another recipe (another logit alpha or scale bound)
+    is refused on load instead of being rebuilt as the default one. A state ``load_trained``
+    would refuse (NaN weights, a flow its config does not rebuild) is refused here, before writing.
+    """
+    if not isinstance(flow, ImageFlow) or not flow.config:
+        raise ValueError(f"save_trained needs a flow built by image_realnvp(...), got {type(flow).__name__}")
     state = {k: v.detach().cpu() for k, v in flow.state_dict().items()}
-    write_atomically({"recipe": _recipe(flow.config["seed"]), "state_dict": state,
-                      "history": history.as_dict()}, path)
+    try:
+        expected = model.image_realnvp(**flow.config).state_dict()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"save_trained refuses this flow: its config does not rebuild it ({err})") from err
+    check_state(state, expected, f"save_trained refuses this flow (nothing written to {path})")
+    recipe = {**_recipe(flow.config["seed"]), "flow": flow.config,
+              "train": history.config or asdict(TrainConfig(seed=flow.config["seed"]))}
+    write_atomically({"recipe": recipe, "state_dict": state, "history": history.as_dict()}, path)
 
 
 def load_trained(path: str | Path, seed: int = 0,
@@ -43,8 +58,9 @@ def load_trained(path: str | Path, seed: int = 0,
     """Load what ``save_trained`` wrote; ``ValueError`` if the file is corrupt or from another recipe."""
     blob = read_checkpoint(path, {"recipe", "state_dict", "history"})
     if blob["recipe"] != _recipe(seed):
-        raise ValueError(f"{path} was trained by another recipe or architecture")
-    flow = image_realnvp(seed=seed)
+        raise ValueError(f"{path} was trained by another recipe or architecture: "
+                         f"{_diff(blob['recipe'], seed)}")
+    flow = model.image_realnvp(**blob["recipe"]["flow"])  # the architecture the file says it holds
     state = blob["state_dict"]
     check_state(state, flow.state_dict(), path)
     try:
@@ -73,5 +89,24 @@ def trained_digits_flow(seed: int = 0, cache_dir: str | Path | None = None, prog
     flow = image_realnvp(seed=seed).to(device or "cpu")
     history = train_digits(flow, digits("train"), digits("val"), TrainConfig(seed=seed), progress)
     if path is not None and not history.interrupted:
-        save_trained(flow, history, path)
+        try:
+            save_trained(flow, history, path)
+        except (OSError, ValueError) as err:  # the trained flow is worth more than its cache file
+            warnings.warn(f"the trained digits flow is returned but not cached: {err}", stacklevel=2)
     return flow, history
+
+
+def _diff(recipe, seed: int) -> str:
+    """The stored recipe's entries that differ from the default one, in words."""
+    want = _recipe(seed)
+    if not isinstance(recipe, dict):
+        return "its recipe is unreadable"
+    parts = []
+    for key in want:
+        got, ref = recipe.get(key), want[key]
+        if isinstance(got, dict) and isinstance(ref, dict):
+            parts += [f"{key}.{k}={got.get(k)!r} (default {ref.get(k)!r})"
+                      for k in ref if got.get(k) != ref.get(k)]
+        elif got != ref:
+            parts.append(f"{key}={got!r} (default {ref!r})")
+    return ", ".join(parts) or "its recipe has other entries"
