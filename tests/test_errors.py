@@ -70,3 +70,32 @@ def test_depth_outside_the_flow_is_an_error():
 def test_sample_count_must_be_positive():
     with pytest.raises(ValueError, match="number of samples"):
         rl.realnvp(n_layers=2, hidden=8).sample(0)
+
+
+def test_save_gif_checks_its_arguments_before_drawing_and_never_leaves_a_stub(tmp_path, monkeypatch):
+    import numpy as np
+
+    from realnvp_lib.viz import gif
+
+    drawn = []
+    white = np.full((4, 4, 3), 255, np.uint8)
+    monkeypatch.setattr(gif, "render_rgb", lambda frames, **kw: drawn.append(1) or [white, white * 0])
+    path = tmp_path / "a.gif"
+    path.write_bytes(b"GIF89a: the good one")
+    for kwargs, word in [({"hold": -1.0}, "hold"), ({"fps": 0}, "fps"), ({"fps": float("nan")}, "fps"),
+                         ({"hold": "1"}, "hold"), ({"colors": 1}, "colors")]:
+        with pytest.raises(ValueError, match=word):
+            gif.save_gif(None, path, **kwargs)
+    assert not drawn and path.read_bytes() == b"GIF89a: the good one"
+
+    def half_written(target, *args, **kwargs):
+        open(target, "wb").write(b"GIF8")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gif.iio, "imwrite", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        gif.save_gif(None, path)
+    assert path.read_bytes() == b"GIF89a: the good one" and [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+    monkeypatch.undo()
+    monkeypatch.setattr(gif, "render_rgb", lambda frames, **kw: [white, white * 0])
+    assert gif.save_gif(None, path, fps=2)["frames"] == 2 and path.read_bytes().startswith(b"GIF89a")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +24,16 @@ def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1
     The first and last states stay ``hold`` seconds longer; all frames share one ``colors``-entry
     palette. Returns ``{"path", "frames", "bytes",
     "seconds"}``: the render-and-write time and the file size.
+
+    The arguments are checked before anything is drawn, and the file is written beside ``path`` and
+    renamed into place: a failed call leaves an existing GIF as it was.
     """
+    for name, value, want in (("fps", fps, "> 0 frames per second"), ("hold", hold, ">= 0 seconds")):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value < 0 or (name == "fps" and value == 0):
+            raise ValueError(f"{name} must be a finite number {want}, got {value!r}")
+    if isinstance(colors, bool) or not isinstance(colors, int) or not 2 <= colors <= 256:
+        raise ValueError(f"colors must be an integer in 2..256 (a GIF palette), got {colors!r}")
     start = time.perf_counter()
     images = render_rgb(frames, **figure_kw)
     durations = [1000 / fps] * len(images)
@@ -31,7 +43,14 @@ def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1
     path.parent.mkdir(parents=True, exist_ok=True)
     palette = shared_palette(images, colors)
     indices = to_palette(np.stack(images), palette)
-    iio.imwrite(path, indices, extension=".gif", mode="L", palette=palette.astype(np.uint8).tobytes(),
-                duration=durations, loop=0)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gif", dir=path.parent)
+    os.close(fd)
+    try:
+        iio.imwrite(tmp, indices, extension=".gif", mode="L", palette=palette.astype(np.uint8).tobytes(),
+                    duration=durations, loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return {"path": str(path), "frames": len(images), "bytes": path.stat().st_size,
             "seconds": time.perf_counter() - start}
