@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from scipy.integrate import trapezoid
 from torch import Tensor, nn
 
 from .grids import grid_points
@@ -229,7 +228,7 @@ def grid_integral(log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple
     1.0
     """
     X, Y, logp = grid_log_prob(log_prob_fn, xlim, ylim, n)
-    return float(trapezoid(trapezoid(np.exp(logp), X[0], axis=1), Y[:, 0]))
+    return float(np.trapezoid(np.trapezoid(np.exp(logp), X[0], axis=1), Y[:, 0]))
 
 
 @torch.no_grad()

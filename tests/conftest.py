@@ -9,6 +9,8 @@ from serving import chromium
 import realnvp_lib as rl
 from realnvp_lib.perturb import randomize
 
+pytest_plugins = ["pytester"]  # tests/test_setup.py runs the browser-skip summary in a sandbox
+
 
 def all_bijections(dim: int, seed: int = 0) -> dict[str, rl.Bijection]:
     """One of every bijection kind the library offers, in ``dim`` dimensions, randomised."""
@@ -46,3 +48,29 @@ def browser():
     """Headless Chromium (skipped with the reason if missing; a failure under CI=true)."""
     with chromium() as b:
         yield b
+
+
+# Browser tests skipped in this session, as (test id, reason): a skip scrolls past in the dots, so
+# the summary names them and says how to run them.
+BROWSER_SKIPS = pytest.StashKey[list[tuple[str, str]]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.skipped and "browser" in getattr(item, "fixturenames", ()):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        item.config.stash.setdefault(BROWSER_SKIPS, []).append((item.nodeid, reason))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    skips = config.stash.get(BROWSER_SKIPS, [])
+    if not skips:
+        return
+    terminalreporter.section(f"{len(skips)} browser tests skipped", yellow=True)
+    for nodeid, reason in skips:
+        terminalreporter.write_line(f"{nodeid}: {reason}")
+    terminalreporter.write_line(
+        "To run them: `apt-get install chromium` (Debian's, at /usr/bin/chromium) and the `test` extra "
+        "(`make test` installs it, with playwright). Under CI=true a missing browser fails them instead."
+    )
