@@ -2,8 +2,11 @@
 
 Renders the committed, executed notebooks as they are (nothing is re-executed) with nbconvert's
 ``lab`` template, so a page looks like the notebook in JupyterLab; a small template on top of it
-(``tools/site_template/realnvp``) drops the three scripts the lab template fetches from a CDN
-(require.js, the widget manager, mermaid: the series uses none) and adds a navigation bar.
+(``tools/site_template/realnvp``) drops the scripts the lab template fetches from a CDN (require.js,
+mermaid: the series uses neither), loads the widget manager from the site itself, and adds a
+navigation bar. The sliders are ipywidgets: ``@jupyter-widgets/html-manager``'s ``embed.js`` (pinned
+and hash-checked by ``tools/html_manager.py``, fetched with npm) renders them from the notebooks'
+saved widget state, and each keeps its first frame as an image for a reader with no script.
 nbconvert is the Jupyter project's own converter, already installed for the tests, and renders
 every output type the notebooks have; Sphinx/myst-nb or mkdocs would add a second page style and a
 larger toolchain for six pages. Math is rendered by MathJax 2.7 from the ``jupyter-server-mathjax``
@@ -14,13 +17,14 @@ Layout (the notebooks' own ``../figures/x.gif`` links keep working)::
     site/index.html            the README, with the series' table linking to every page
     site/notebooks/NN_x.html   one page per notebook
     site/figures/              a copy of figures/
-    site/static/               MathJax and site.css
+    site/static/               MathJax, the widget manager and site.css
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import re
 import shutil
 import sys
@@ -38,16 +42,25 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
 MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 MATHJAX_URL = "../static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_RENDERER_URL = "../static/html-manager/embed.js"  # the widget manager, copied into the site
 CSS = """body{margin:0}.realnvp-nav{font:14px/1.5 sans-serif;padding:8px 16px;background:#f3f5f7;
 border-bottom:1px solid #dde}.realnvp-nav a{margin-right:1.2em}.realnvp-index{max-width:980px;
 margin:0 auto;padding:16px 24px;font:16px/1.55 sans-serif}.realnvp-index table{border-collapse:collapse}
 .realnvp-index td,.realnvp-index th{border:1px solid #ccd;padding:4px 8px;vertical-align:top}
-.realnvp-index pre{background:#f6f8fa;padding:8px;overflow:auto}.realnvp-index img{max-width:100%}"""
+.realnvp-index pre{background:#f6f8fa;padding:8px;overflow:auto}.realnvp-index img{max-width:100%}
+.realnvp-widget:has(.widget-subarea)>img.jupyter-widget{display:none}"""
 
 
 def _other_languages(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if Path(folder).name == "localization" and n != "en"]
+
+
+def _sibling(name: str):
+    """A module beside this script (run as a script or loaded by a test, ``tools/`` is no package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _title(nb) -> str:
@@ -57,18 +70,6 @@ def _title(nb) -> str:
             if match:
                 return match.group(1).strip()
     return ""
-
-
-def _without_widgets(nb):
-    """Drop saved widget state and widget views: with no kernel they are dead text, and their manager
-    would come from a CDN. The series' sliders are plain HTML outputs, untouched by this."""
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if WIDGET_VIEW in data:
-                data.pop(WIDGET_VIEW)
-    return nb
 
 
 def _links(page: str, stems: set[str]) -> str:
@@ -114,11 +115,12 @@ def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT 
     shutil.copytree(figures, out / "figures")
     shutil.copytree(MATHJAX, out / "static" / "mathjax", ignore=_other_languages)
     (out / "static" / "site.css").write_text(CSS)
+    _sibling("html_manager").copy_into(out / "static" / "html-manager")
     paths = sorted(Path(notebooks).glob("[0-9]*.ipynb"))
-    books = {p.stem: _without_widgets(nbformat.read(p, as_version=4)) for p in paths}
+    books = {p.stem: nbformat.read(p, as_version=4) for p in paths}
     names, titles = list(books), {name: _title(nb) or name for name, nb in books.items()}
     exporter = HTMLExporter(template_name="realnvp", extra_template_basedirs=[str(TEMPLATES)],
-                            mathjax_url=MATHJAX_URL)
+                            mathjax_url=MATHJAX_URL, widget_renderer_url=WIDGET_RENDERER_URL)
     sizes = {}
     for i, (name, nb) in enumerate(books.items()):
         resources = {"metadata": {"name": titles[name]}, "realnvp_nav": _nav(names, i, titles)}
