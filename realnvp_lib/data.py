@@ -115,6 +115,14 @@ def moons_in_noise(n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: f
     return x
 
 
+def _check_draw(x, name) -> Tensor:
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        what = f"a {x.dim()}-D tensor" if isinstance(x, Tensor) else type(x).__name__
+        raise TypeError(f"sampler needs a function returning one (n, D) tensor; "
+                        f"{getattr(name, '__name__', name)} returned {what}")
+    return x
+
+
 DATASETS: dict[str, Callable[..., Tensor]] = {
     "two_moons": two_moons, "double_moon": double_moon,
     "circles": circles, "eight_gaussians": eight_gaussians, "moons_in_noise": moons_in_noise,
@@ -138,7 +146,19 @@ def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536
     if isinstance(name, str) and name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}: choose one of {sorted(DATASETS)}, or pass a "
                          "function f(n, seed=rng, **kwargs) -> (n, D) tensor")
+    if not isinstance(name, str) and not callable(name):
+        raise TypeError(f"sampler takes a data set's name (one of {sorted(DATASETS)}) or a function "
+                        f"f(n, seed=rng, **kwargs) -> (n, D) tensor, got {type(name).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    _check_n(pool)
     fn = DATASETS[name] if isinstance(name, str) else name
+    # A tiny draw with its own random state, so bad keywords fail here, not at training's first batch.
+    try:
+        _check_draw(fn(2, seed=np.random.RandomState(0), **kwargs), name)
+    except TypeError as err:
+        called = f"{getattr(fn, '__name__', fn)}(n, seed=rng, **{kwargs})"
+        raise TypeError(f"sampler calls {called}: {err}") from err
     rng = np.random.RandomState(seed)
     unused: Tensor | None = None
 
@@ -146,9 +166,7 @@ def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536
         nonlocal unused
         _check_n(n)
         if unused is None or unused.shape[0] < n:
-            fresh = fn(max(n, pool), seed=rng, **kwargs)
-            if not isinstance(fresh, Tensor):
-                raise TypeError(f"sampler needs a function returning one (n, D) tensor, got {type(fresh)}")
+            fresh = _check_draw(fn(max(n, pool), seed=rng, **kwargs), name)
             # Shuffled, so any slice is an i.i.d. sample even from a sampler that lists its
             # classes in order (double_moon puts all of moon 0 first).
             fresh = fresh[torch.from_numpy(rng.permutation(fresh.shape[0]))]

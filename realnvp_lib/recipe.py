@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 __all__ = ["FitConfig", "lr_factor"]
@@ -35,15 +36,18 @@ class FitConfig:
         _positive_int("steps", self.steps)
         _positive_int("batch_size", self.batch_size)
         _positive_number("lr", self.lr)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+        if not _is_int(self.seed):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
         if self.max_seconds is not None and not (_is_number(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a finite number of seconds >= 0, or None; got "
                              f"{self.max_seconds!r}")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
+        if not _is_int(self.warmup) or self.warmup < 0:
             raise ValueError(f"warmup must be an integer number of steps >= 0, got {self.warmup!r}")
-        if len(self.betas) != 2 or not all(_is_number(b) and 0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2 \
+                or not all(_is_number(b) and 0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1) such as (0.9, 0.99) (Adam's two "
+                             f"decays), got {self.betas!r}")
+        object.__setattr__(self, "betas", tuple(self.betas))  # frozen; a list would not hash
         if self.ema is not None and not (_is_number(self.ema) and 0 < self.ema < 1):
             raise ValueError(f"ema must be a decay in (0, 1) such as 0.995, or None; got {self.ema!r}")
         if self.grad_clip is not None:
@@ -55,7 +59,11 @@ class FitConfig:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _positive_number(name: str, v) -> None:
@@ -64,7 +72,7 @@ def _positive_number(name: str, v) -> None:
 
 
 def _positive_int(name: str, v) -> None:
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+    if not _is_int(v) or v < 1:
         raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 

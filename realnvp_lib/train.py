@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 from torch import Tensor
 from tqdm.std import tqdm
 
+from .batches import Data, batches
 from .flow import Flow
 from .recipe import FitConfig, lr_factor
-from .validation import NonFiniteInputError, check_batch
+from .validation import NonFiniteInputError
 
 __all__ = ["History", "NonFiniteLossError", "fit"]
-
-Data = Tensor | Callable[[int], Tensor]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -70,56 +68,18 @@ def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool 
     if unknown:
         raise TypeError(f"fit got unknown option(s) {sorted(unknown)}; FitConfig has "
                         f"{[f.name for f in fields(FitConfig)]}")
+    if config is not None and not isinstance(config, FitConfig):
+        raise TypeError(f"config must be an rl.FitConfig, got {type(config).__name__}; for a dict d use "
+                        "fit(flow, data, **d) or config=rl.FitConfig(**d)")
     cfg = replace(config or FitConfig(), **overrides)
-    batches = _batches(data, cfg.batch_size, cfg.seed, flow)
+    stream = batches(data, cfg.batch_size, cfg.seed, flow)
     previous = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _train(flow, batches, cfg, progress)
+        return _train(flow, stream, cfg, progress)
     finally:  # the caller's setting comes back even if training stops with an error
         torch.set_num_threads(previous)
-
-
-def _batches(data: Data, batch_size: int, seed: int, flow: Flow):
-    """Yield batches: fresh ones from a callable, or shuffled epochs of a tensor; validated up front."""
-    event = flow.event
-    if callable(data) and not isinstance(data, Tensor):
-        first = data(batch_size)
-        check_batch(first, event, "a batch from data(n)")
-        second = data(batch_size)
-        check_batch(second, event, "a batch from data(n)")
-        if torch.equal(first, second):
-            raise ValueError(
-                "data(n) returned the same batch twice: training would see one fixed batch and overfit "
-                "it (a fixed seed, e.g. lambda n: rl.data.two_moons(n), does this). For fresh points on "
-                "every call use rl.data.sampler('two_moons', seed=0), or pass a fixed (N, D) tensor.")
-        return _callable_batches(data, event, first, second)
-    check_batch(data, event, "data")
-    if data.shape[0] == 0:
-        raise ValueError("data is empty (0 rows): fit needs at least one training point")
-    ref = next(flow.parameters(), None)
-    if ref is not None and data.dtype != ref.dtype:
-        raise ValueError(f"data is {data.dtype} but the flow's weights are {ref.dtype}: convert one, "
-                         f"e.g. data.to({ref.dtype}) or flow.to({data.dtype})")
-    return _tensor_batches(data, batch_size, seed)
-
-
-def _callable_batches(data: Callable[[int], Tensor], event, *first: Tensor):
-    yield from first
-    while True:
-        batch = data(first[0].shape[0])
-        check_batch(batch, event, "a batch from data(n)")
-        yield batch
-
-
-def _tensor_batches(data: Tensor, batch_size: int, seed: int):
-    gen = torch.Generator().manual_seed(seed)
-    n = data.shape[0]
-    while True:
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
-            yield data[order[start : start + batch_size]]
 
 
 def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
@@ -137,13 +97,21 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
     start = time.perf_counter()
     bar = tqdm(total=cfg.steps, desc="training", disable=not progress, mininterval=0.5)
     failure: NonFiniteLossError | None = None
+    error: Exception | None = None
     step = 0
     try:
         for step in range(cfg.steps):
             lr = cfg.lr * lr_factor(_schedule_step(step, cfg, start), cfg.steps, cfg.warmup)
             for group in opt.param_groups:
                 group["lr"] = lr
-            batch = next(batches)
+            try:
+                batch = next(batches)
+            except NonFiniteInputError as err:  # the data went bad, not the training
+                failure = NonFiniteLossError(
+                    f"{err} at step {step} of {cfg.steps}: the data source is broken (training did not "
+                    "diverge). The flow keeps its last finite weights, in eval mode; this error's "
+                    f".history holds the {history.steps} finished steps.", history)
+                break
             try:
                 loss = -flow.log_prob(batch).mean()
             except NonFiniteInputError:  # a step's output overflowed and the next step refused it
@@ -170,6 +138,8 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+    except Exception as err:  # the data source or a layer broke: still leave a usable flow behind
+        error = err
     finally:
         bar.close()
     if failure is None and history.steps:
@@ -187,6 +157,14 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
               "learned" + (" (weight average applied)" if cfg.ema else "") + "; History.interrupted = True")
     if failure is not None:
         raise failure
+    if error is not None:
+        try:
+            error.history = history
+        except AttributeError:  # an exception type that takes no attributes
+            pass
+        error.add_note(f"fit stopped at step {step} of {cfg.steps}: the flow keeps its last finite weights, "
+                       f"in eval mode; this error's .history holds the {history.steps} finished steps")
+        raise error
     return history
 
 

@@ -99,3 +99,35 @@ def test_save_gif_checks_its_arguments_before_drawing_and_never_leaves_a_stub(tm
     monkeypatch.undo()
     monkeypatch.setattr(gif, "render_rgb", lambda frames, **kw: [white, white * 0])
     assert gif.save_gif(None, path, fps=2)["frames"] == 2 and path.read_bytes().startswith(b"GIF89a")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("steps", 0), ("steps", 2.5), ("batch_size", True), ("lr", -1.0), ("lr", float("nan")), ("seed", 1.5),
+    ("max_seconds", -1), ("warmup", -1), ("warmup", True), ("betas", 0.9), ("betas", (0.9,)),
+    ("betas", (0.9, 1.0)), ("betas", "ab"), ("ema", 1.0), ("grad_clip", 0), ("snapshot_every", 0),
+    ("threads", 0),
+])
+def test_every_fit_config_field_is_checked_by_name(field, value):
+    with pytest.raises(ValueError, match=field):
+        rl.FitConfig(**{field: value})
+    with pytest.raises(ValueError, match=field):  # as a keyword of fit, before any training
+        rl.fit(rl.realnvp(n_layers=1, hidden=4), rl.data.two_moons(64), progress=False, **{field: value})
+
+
+def test_a_config_that_is_not_a_fit_config_says_what_to_pass():
+    with pytest.raises(TypeError, match=r"config must be an rl.FitConfig.*\*\*d"):
+        rl.fit(rl.realnvp(n_layers=1, hidden=4), rl.data.two_moons(64), config={"steps": 5})
+    assert rl.FitConfig(betas=[0.8, 0.9]).betas == (0.8, 0.9)
+
+
+def test_sampler_refuses_what_it_cannot_draw_from():
+    with pytest.raises(TypeError, match="data set's name"):
+        rl.data.sampler(42)
+    with pytest.raises(ValueError, match="noise"):
+        rl.data.sampler("two_moons", noise=-1.0)  # at once, not at training's first batch
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        rl.data.sampler("two_moons", nosie=0.1)
+    with pytest.raises(TypeError, match="returned ndarray"):
+        rl.data.sampler(lambda n, seed: seed.standard_normal((n, 2)))
+    with pytest.raises(ValueError, match="seed"):
+        rl.data.sampler("two_moons", seed=-1)

@@ -185,3 +185,55 @@ def test_fit_restores_the_callers_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def failing_after(calls: int, fail):
+    """Fresh two-moons batches until call ``calls``, then ``fail(batch)`` (which may raise)."""
+    draw, count = rl.data.sampler("two_moons", seed=0), [0]
+
+    def data(n):
+        count[0] += 1
+        batch = draw(n)
+        return fail(batch) if count[0] > calls else batch
+
+    return data
+
+
+def stop(batch):
+    raise StopIteration
+
+
+def broken(batch):
+    raise RuntimeError("the sensor went away")
+
+
+# fit draws two batches up front (to spot a fixed batch); call k feeds step k - 1, so call 8 fails step 7.
+@pytest.mark.parametrize(("fail", "error", "words"), [
+    (lambda b: b * float("nan"), rl.NonFiniteLossError, r"NaN or inf.*at step 7 of 50.*data source"),
+    (stop, ValueError, r"StopIteration: the data source ran out"),
+    (broken, RuntimeError, "the sensor went away"),
+])
+def test_a_run_ended_by_its_data_keeps_the_flow_and_the_history(fail, error, words):
+    flow = small_flow()
+    with pytest.raises(error, match=words) as caught:
+        rl.fit(flow, failing_after(7, fail), steps=50, batch_size=64, progress=False)
+    assert not flow.training and caught.value.history.steps == 7
+    assert all(bool(torch.isfinite(p).all()) for p in flow.parameters())
+    assert rl.fit(flow, rl.data.sampler("two_moons"), steps=2, batch_size=64, progress=False).steps == 2
+
+
+def test_a_data_source_that_is_empty_from_the_start_is_refused_before_training():
+    with pytest.raises(ValueError, match="StopIteration"):
+        rl.fit(small_flow(), lambda n: next(iter([])), steps=5, progress=False)
+    with pytest.raises(ValueError, match=r"float64 but the flow's weights are torch.float32"):
+        rl.fit(small_flow(), lambda n: torch.randn(n, 2, dtype=torch.float64), steps=5, progress=False)
+
+
+def test_fit_leaves_the_callers_data_gradient_alone():
+    data = rl.data.two_moons(256, seed=0).requires_grad_()
+    rl.fit(small_flow(), data, steps=3, batch_size=64, progress=False)
+    assert data.grad is None
+    fresh = rl.data.sampler("two_moons", seed=0)
+    leaf = torch.zeros(1, 2, requires_grad=True)
+    rl.fit(small_flow(), lambda n: fresh(n) + leaf, steps=3, batch_size=64, progress=False)
+    assert leaf.grad is None
