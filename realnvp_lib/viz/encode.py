@@ -83,8 +83,8 @@ def palette_pngs(images: Sequence[np.ndarray], colors: int = 256,
     """
     palette = shared_palette(images, colors)
     out, total = [], 0
-    for im in images:
-        out.append(palette_png(to_palette(im, palette), palette))
+    for indices in to_palette(np.stack(images), palette):  # one pass: the colours repeat across frames
+        out.append(palette_png(indices, palette))
         total += len(out[-1])
         if max_bytes is not None and total > max_bytes:
             raise ValueError(f"the first {len(out)} of {len(images)} frames already take "
