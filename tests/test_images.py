@@ -14,6 +14,7 @@ from realnvp_lib.calculus import jacobian
 from realnvp_lib.images import cache, norm
 from realnvp_lib.images.train import DigitsHistory, TrainConfig, train_digits
 from realnvp_lib.perturb import randomize
+from realnvp_lib.viz import digits
 
 SHAPE = (1, 8, 8)
 
@@ -278,11 +279,11 @@ def test_trained_digits_flow_is_exported():
 def test_state_pictures_and_static_strip(tmp_path):
     flow = ri.image_realnvp(seed=0, hidden=8)
     v = pixels(1, torch.float32)
-    images, titles = ri.plots.states(flow, v)
+    images, titles = digits.states(flow, v)
     assert len(images) == len(titles) == len(flow) + 1 and images[0].shape == (8, 8)
-    pngs, _ = ri.plots.state_pngs(flow, v)
+    pngs, _ = digits.state_pngs(flow, v)
     assert len(pngs) == len(flow) + 1 and all(p.startswith(b"\x89PNG") for p in pngs)
-    path = ri.plots.save_steps_strip(flow, v, tmp_path / "digits_steps.png")
+    path = digits.save_steps_strip(flow, v, tmp_path / "digits_steps.png")
     assert path.read_bytes().startswith(b"\x89PNG")
     assert int((ri.scale_of_pixel(flow) == 1).sum()) == 32
     assert int((ri.scale_of_pixel(ri.image_realnvp(hidden=8, factor_out=False)) == 1).sum()) == 0

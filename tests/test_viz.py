@@ -9,7 +9,7 @@ from conftest import randomize
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.viz import encode, figure, figures, frames, gif, static
+from realnvp_lib.viz import encode, figure, frames, gif, make_figures, static
 
 MAX_GIF_BYTES = 1_000_000
 
@@ -127,7 +127,7 @@ def test_path_states_are_the_flow_methods(small_flow):
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
-    return out, figures.main([str(out), "--quick"])
+    return out, make_figures.main([str(out), "--quick"])
 
 
 def test_make_figures_writes_every_figure_headless(made):
@@ -154,6 +154,6 @@ def test_make_figures_gifs_have_the_expected_frames(made):
 
 def test_readme_gifs_are_wide_enough(made):
     out, _ = made
-    for name in figures.README_GIFS:
+    for name in make_figures.README_GIFS:
         with Image.open(out / name) as im:
             assert im.width >= 480, name

@@ -4,7 +4,7 @@
 and ``ri.bits_per_dim`` are the entry points (Dinh et al. 2017; Theis et al. 2016).
 """
 
-from . import cache, data, layers, logit, metrics, model, norm, plots, train
+from . import cache, data, layers, logit, metrics, model, norm, train
 from .cache import trained_digits_flow
 from .data import LEVELS, SHAPE, dequantize, digits
 from .layers import (
@@ -27,6 +27,6 @@ __all__ = [
     "LEVELS", "SHAPE", "ActNorm", "ConvCoupling", "DigitsHistory", "FactorOut", "ImageFlow", "InSqueezed",
     "Logit", "LogitGaussian", "PixelHistogram", "Squeeze", "TrainConfig", "Uniform", "baselines",
     "bits_per_dim", "cache", "channel_mask", "checkerboard", "data", "dequantize", "digits", "image_realnvp",
-    "layers", "logit", "metrics", "model", "norm", "plots", "scale_of_pixel", "squeeze", "train",
+    "layers", "logit", "metrics", "model", "norm", "scale_of_pixel", "squeeze", "train",
     "train_digits", "trained_digits_flow", "unsqueeze",
 ]

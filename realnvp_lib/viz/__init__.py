@@ -1,10 +1,11 @@
-"""Everything that draws: style and panels, frames, GIF writer, sliders, static strips, ``make figures``.
+"""Everything that draws: style, panels, frames, GIF writer, sliders, static strips, digits, ``make figures``.
 
 The pipeline: a flow's states (``realnvp_lib.paths``) become ``frames.Frames``; ``figure.FrameFigure``
-draws one state; ``gif.save_gif`` and ``sliders`` show all of them; ``figures`` writes ``figures/``.
+draws one state; ``gif.save_gif`` and ``sliders`` show all of them; ``make_figures`` writes ``figures/``.
+``digits`` draws notebook 07's images and the image flow's states.
 """
 
-from . import figure, frames, gif, panels, sliders, static, style
+from . import digits, figure, frames, gif, panels, sliders, static, style
 from .style import use_style
 
-__all__ = ["figure", "frames", "gif", "panels", "sliders", "static", "style", "use_style"]
+__all__ = ["digits", "figure", "frames", "gif", "panels", "sliders", "static", "style", "use_style"]

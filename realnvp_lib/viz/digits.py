@@ -1,4 +1,4 @@
-"""Pictures of digits and of the image flow's states (matplotlib only); the static strip for ``figures/``."""
+"""Pictures of digits and of the image flow's states (notebook 07), and its static strip for ``figures/``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from .layers import ConvCoupling, FactorOut, InSqueezed
-from .logit import Logit
-from .model import ImageFlow, scale_of_pixel
-from .norm import ActNorm
+from ..images.layers import ConvCoupling, FactorOut, InSqueezed
+from ..images.logit import Logit
+from ..images.model import ImageFlow, scale_of_pixel
+from ..images.norm import ActNorm
 
-__all__ = ["show_images", "state_pngs", "states", "step_name", "save_steps_strip"]
+__all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
 
 
 def show_images(images, titles: list[str] | None = None, ncols: int | None = None, size: float = 0.9,
@@ -41,8 +41,8 @@ def show_images(images, titles: list[str] | None = None, ncols: int | None = Non
     return fig
 
 
-def step_name(step: torch.nn.Module) -> str:
-    """A short reader's name for one step of ``image_realnvp``."""
+def image_step_name(step: torch.nn.Module) -> str:
+    """A short reader's name for one step of ``image_realnvp`` (``paths.step_name`` names the 2-D flow's)."""
     if isinstance(step, Logit):
         return "logit"
     if isinstance(step, ActNorm):
@@ -60,7 +60,8 @@ def step_name(step: torch.nn.Module) -> str:
 def states(flow: ImageFlow, v: Tensor) -> tuple[list[np.ndarray], list[str]]:
     """The inference path of one image ``v: (1, 1, 8, 8)``: K+1 arrays ``(8, 8)`` and their titles."""
     path = flow.trajectory(v)
-    titles = ["h_0 = pixels v"] + [f"h_{k} after {step_name(s)}" for k, s in enumerate(flow.bijections, 1)]
+    steps = enumerate(flow.bijections, 1)
+    titles = ["h_0 = pixels v"] + [f"h_{k} after {image_step_name(s)}" for k, s in steps]
     titles[-1] = titles[-1].replace(f"h_{len(flow)}", f"z = h_{len(flow)}")
     return [h[0, 0].cpu().numpy() for h in path], titles
 

@@ -10,8 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from . import panels as draw  # `panels` is also FrameFigure's argument
 from .frames import Frames
+from .panels import heatmap, scatter, warped_grid
 from .style import label_colors
 
 __all__ = ["FrameFigure"]
@@ -49,21 +49,21 @@ class FrameFigure:
         lim = frames.lim
         ax = self.axes["points"]
         # Crisp 1-pixel grid lines: antialiased ones cost a third of a GIF's bytes and look no better.
-        self.lines = draw.grid_lines(ax, frames.lines[0], color="0.86")
+        self.lines = warped_grid(ax, frames.lines[0], color="0.86")
         self.lines.set_antialiased(False)
         # One scatter per colour: a single-colour collection is drawn as one stamped marker, several
         # times faster than a collection with a colour per point.
         self.groups = [np.flatnonzero(frames.labels == c) for c in np.unique(frames.labels)]
         colors = label_colors(np.unique(frames.labels), frames.palette)
         title = PANEL_TITLES["points"] if len(self.panels) > 1 else ("" if frames.lims else frames.name)
-        self.scatters = [draw.scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
+        self.scatters = [scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
                          for idx, c in zip(self.groups, colors)]
         self.images = {}
         if "density" in self.axes:
-            self.images["density"] = draw.heatmap(self.axes["density"], frames.density[0], lim,
+            self.images["density"] = heatmap(self.axes["density"], frames.density[0], lim,
                                                       vmin=0, title=frames.density_title)
         if "logdet" in self.axes:
-            self.images["logdet"] = draw.heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
+            self.images["logdet"] = heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
                                                      -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
             # The points again, faintly: the map matters where the probability mass is.
             self.ghost = self.axes["logdet"].scatter(*frames.points[0].T, s=0.5, c="k", alpha=0.25,
@@ -111,8 +111,8 @@ class FrameFigure:
         """Move every artist to state ``k`` (clamped to ``0 .. len(frames) - 1``); returns the k shown."""
         k = int(min(max(k, 0), len(self.frames) - 1))
         f = self.frames
-        for scatter, idx in zip(self.scatters, self.groups):
-            scatter.set_offsets(f.points[k][idx])
+        for dots, idx in zip(self.scatters, self.groups):
+            dots.set_offsets(f.points[k][idx])
         self.lines.set_segments(list(f.lines[k]))
         if "density" in self.images:
             self.images["density"].set_data(f.density[k])
@@ -132,8 +132,8 @@ class FrameFigure:
     def offsets(self) -> np.ndarray:
         """The points the figure shows now, ``(B, 2)``, in the order of ``frames.points``."""
         out = np.empty((len(self.frames.labels), 2))
-        for scatter, idx in zip(self.scatters, self.groups):
-            out[idx] = scatter.get_offsets()
+        for dots, idx in zip(self.scatters, self.groups):
+            out[idx] = dots.get_offsets()
         return out
 
     def rgb(self) -> np.ndarray:

@@ -11,8 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .. import data
-from .. import paths as st
+from .. import data, paths
 from ..flow import Flow
 from ..grids import grid_lines, grid_points
 
@@ -91,8 +90,8 @@ def follow_lims(points: Sequence[np.ndarray], quantile: float = 0.005, pad: floa
 
 def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
     """The K+1 states of a path: ``flow.trajectory(x)`` or ``flow.inverse_trajectory(x)``."""
-    if direction not in st.DIRECTIONS:
-        raise ValueError(f"direction must be one of {st.DIRECTIONS}, got {direction!r}")
+    if direction not in paths.DIRECTIONS:
+        raise ValueError(f"direction must be one of {paths.DIRECTIONS}, got {direction!r}")
     return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
 
 
@@ -102,7 +101,7 @@ def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float
         x, labels = data.two_moons(n, noise=noise, seed=seed, labels=True)
         return x, labels, grid_lines(DATA_GRID, n_lines)
     z = flow.base_sample(n, seed=seed)
-    return z, st.quadrants(z), grid_lines(LATENT_GRID, n_lines)
+    return z, paths.quadrants(z), grid_lines(LATENT_GRID, n_lines)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -115,7 +114,7 @@ def _grid_maps(fn, lim, n: int) -> np.ndarray:
 
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
-    pts = [p for d in st.DIRECTIONS for p in path_states(flow, start_points(flow, d, n, seed)[0], d)]
+    pts = [p for d in paths.DIRECTIONS for p in path_states(flow, start_points(flow, d, n, seed)[0], d)]
     return fit_lim([p.numpy() for p in pts])
 
 
@@ -127,16 +126,16 @@ def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=N
                          lines.shape)
     lim = lim or depth_lim(flow, n, seed)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
-    names = [""] + [st.step_name(*s) for s in st.steps(flow, direction)]
+    names = [""] + [paths.step_name(*s) for s in paths.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
     titles = [f"{direction}: {letter}_{k} = " + (start if k == 0 else f"{letter}_{k - 1} after {names[k]}")
               + f" (k = {k}/{K})" for k in range(K + 1)]
     frames = Frames(direction, points, grid, titles, labels.numpy(),
                     "moons" if direction == "inference" else "quadrants", lim)
     if maps:
-        frames.density = [np.exp(_grid_maps(st.depth_log_prob(flow, k, direction), lim, grid_n))
+        frames.density = [np.exp(_grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n))
                           for k in range(K + 1)]
-        frames.logdet = [_grid_maps(st.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
+        frames.logdet = [_grid_maps(paths.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
     return frames
 
 
@@ -148,10 +147,10 @@ def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=
     ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
     """
     x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines)
-    pts, depths = st.smooth_path(flow, x, direction, coupling_frames, mix_frames)
-    grid = st.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
+    pts, depths = paths.smooth_path(flow, x, direction, coupling_frames, mix_frames)
+    grid = paths.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
-    names = [""] + [f": {st.step_name(*s)}" for s in st.steps(flow, direction)]
+    names = [""] + [f": {paths.step_name(*s)}" for s in paths.steps(flow, direction)]
     titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
     return Frames(f"{direction}, moving inside each step", points, grid, titles, labels.numpy(),
                   "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed),

@@ -1,6 +1,6 @@
 """``make figures``: every GIF and PNG in ``figures/``, written by the same code the notebooks call.
 
-Usage: ``python -m realnvp_lib.viz.figures figures/ [--cache-dir notebooks/cache] [--quick]``. The
+Usage: ``python -m realnvp_lib.viz.make_figures figures/ [--cache-dir notebooks/cache] [--quick]``. The
 default trained flows (two moons, digits) are loaded from the notebooks' cache (or trained and cached);
 ``--quick`` trains a tiny flow in seconds instead (for tests; the pictures are then rough).
 """
@@ -18,6 +18,7 @@ from .. import images, pretrained
 from ..flow import Flow
 from ..paths import DIRECTIONS
 from ..train import History
+from .digits import save_steps_strip
 from .frames import depth_frames, depth_lim, smooth_frames, training_frames
 from .gif import save_gif
 from .static import depth_strip, shorter_models
@@ -57,7 +58,7 @@ def write_digits(out: str | Path, cache_dir: str | Path | None) -> dict:
     start = time.perf_counter()
     flow, _ = images.trained_digits_flow(seed=0, cache_dir=cache_dir)
     one = images.dequantize(images.digits("test")[:1], torch.Generator().manual_seed(4))
-    path = images.plots.save_steps_strip(flow, one, Path(out) / "digits_steps.png")
+    path = save_steps_strip(flow, one, Path(out) / "digits_steps.png")
     return {"path": str(path), "frames": 1, "bytes": path.stat().st_size,
             "seconds": time.perf_counter() - start}
 

@@ -12,8 +12,8 @@ from torch import Tensor
 from ..grids import grid_points
 from .style import DATA_LIM, is_labels, label_colors
 
-__all__ = ["coordinate_paths", "density", "draw_cells", "draw_matrix", "grid_lines", "heatmap", "loss_curve",
-           "scatter"]
+__all__ = ["coordinate_paths", "density", "draw_cells", "draw_matrix", "heatmap", "loss_curve", "scatter",
+           "warped_grid"]
 
 def _np(x: Tensor | np.ndarray) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
@@ -61,8 +61,8 @@ def loss_curve(ax: Axes, losses: Sequence[float], reference: float | None = None
 
 
 # --- Panels for the per-layer pictures (frames, GIFs, sliders) ----------------------------------
-def grid_lines(ax: Axes, lines, color: str = "0.75", lw: float = 0.6):
-    """Draw ``(L, M, 2)`` polylines (a warped coordinate grid) behind the points; returns the collection."""
+def warped_grid(ax: Axes, lines, color: str = "0.75", lw: float = 0.6):
+    """Draw ``(L, M, 2)`` polylines (``grids.grid_lines`` after a map) behind the points; returns them."""
     from matplotlib.collections import LineCollection
 
     artist = LineCollection(list(_np(lines)), colors=color, linewidths=lw, zorder=0)

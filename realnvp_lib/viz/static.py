@@ -73,7 +73,7 @@ def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count:
         for row, name in enumerate(rows):
             ax = axes[row, col]
             if name == "points":
-                panels.grid_lines(ax, grid[k])
+                panels.warped_grid(ax, grid[k])
                 panels.scatter(ax, states[k], colors, lim, s=2.0, alpha=0.8,
                                title=f"k = {k} ({_couplings_before(flow, direction, k)} couplings)")
             elif name == "density":
