@@ -4,7 +4,20 @@ Direction convention, everywhere: ``forward`` maps data -> latent and returns ``
 ``inverse`` maps latent -> data and returns ``(x, logdet)``; ``logdet`` has shape ``(B,)``.
 """
 
-from . import ablation, calculus, data, density, learner, paths, pitfalls, pretrained, scores
+from . import (
+    ablation,
+    calculus,
+    compute,
+    data,
+    density,
+    learner,
+    paths,
+    pitfalls,
+    pretrained,
+    recipe,
+    scores,
+    timing,
+)
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
 from .checkpoint import load_flow, save_flow
 from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
@@ -18,7 +31,7 @@ from .validation import NonFiniteInputError
 __all__ = [
     "AffineCoupling", "Bijection", "FitConfig", "Flow", "History", "LULinear", "NonFiniteInputError",
     "NonFiniteLossError", "PERMUTATIONS", "Permutation", "RandomPermutation", "Reverse", "SwapHalves",
-    "ablation", "alternating_mask", "calculus", "check_bijection", "checkerboard_mask", "data", "density",
-    "fit", "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls", "pretrained",
-    "randomize", "realnvp", "save_flow", "scores",
+    "ablation", "alternating_mask", "calculus", "check_bijection", "checkerboard_mask", "compute", "data",
+    "density", "fit", "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls",
+    "pretrained", "randomize", "realnvp", "recipe", "save_flow", "scores", "timing",
 ]

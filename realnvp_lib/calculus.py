@@ -1,19 +1,17 @@
-"""Calculus of maps, no drawing: autograd Jacobians, monotone inverses, cell areas, log-det timings."""
+"""Calculus of maps, no drawing: autograd Jacobians, monotone inverses, polygon and cell areas."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from .bijections import AffineCoupling, half_mask
-from .perturb import randomize
+from .compute import dtype_and_device
 
-__all__ = ["Cells", "area_ratios", "invert_monotone", "jacobian", "polygon_area", "time_logdet"]
+__all__ = ["Cells", "area_ratios", "invert_monotone", "jacobian", "polygon_area"]
 
 Map = Callable[[Tensor], Tensor | tuple[Tensor, Tensor]]
 
@@ -98,57 +96,9 @@ def area_ratios(fn: Map, xlim: Sequence[float], ylim: Sequence[float], n: int = 
     x0, y0 = np.meshgrid(xs[:-1], ys[:-1])
     corners = np.stack([x0.ravel(), y0.ravel()], 1)
     before = corners[:, None, :] + square[None] * np.array([dx, dy])
-    dtype = next(fn.parameters()).dtype if isinstance(fn, nn.Module) else torch.float64
+    dtype = dtype_and_device(fn, torch.float64)[0]
     with torch.no_grad():
         after = _output(fn, torch.as_tensor(before.reshape(-1, 2), dtype=dtype))
     after = after.double().numpy().reshape(before.shape)
     ratio = np.abs(polygon_area(after)) / np.abs(polygon_area(before))
     return Cells(corners + np.array([dx, dy]) / 2, before, after, ratio)
-
-
-def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float = 0.02) -> float:
-    """Best-of-``repeats`` time of one call; fast calls are looped to fill about ``budget`` seconds."""
-    start = time.perf_counter()
-    fn()  # warm-up, and a first estimate
-    number = int(min(1000, max(1, budget / max(time.perf_counter() - start, 1e-9))))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
-
-
-def time_logdet(dims: Sequence[int], batch: int = 16, repeats: int = 3, hidden: int = 64,
-                seed: int = 0) -> dict[str, np.ndarray]:
-    """Seconds per batch of ``batch`` samples, for each ``D`` in ``dims``, of three ways to a log-det.
-
-    ``"slogdet"``: ``torch.linalg.slogdet`` of dense ``(batch, D, D)`` matrices, O(D^3) each;
-    ``"sum_s"``: a coupling layer's ``s.sum(1)`` over ``(batch, D)``, O(D) each;
-    ``"jacobian"``: building a randomised coupling's Jacobian by autograd (D backward passes), the
-    price of even having the matrix. Wall-clock numbers: compare shapes, not values. Timed on one
-    thread (restored afterwards), so the curves show arithmetic rather than thread hand-offs, which
-    swamp small problems on a busy machine.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _time_logdet(dims, batch, repeats, hidden, seed)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _time_logdet(dims: Sequence[int], batch: int, repeats: int, hidden: int,
-                 seed: int) -> dict[str, np.ndarray]:
-    gen = torch.Generator().manual_seed(seed)
-    out: dict[str, list[float]] = {"slogdet": [], "sum_s": [], "jacobian": []}
-    for d in dims:
-        mat = torch.randn(batch, d, d, generator=gen) / d**0.5 + torch.eye(d)
-        s = torch.randn(batch, d, generator=gen)
-        x = torch.randn(batch, d, generator=gen)
-        layer = randomize(AffineCoupling(half_mask(d), hidden=hidden), seed)
-        out["slogdet"].append(_seconds_per_call(lambda m=mat: torch.linalg.slogdet(m), repeats))
-        out["sum_s"].append(_seconds_per_call(lambda v=s: v.sum(1), repeats))
-        out["jacobian"].append(_seconds_per_call(lambda f=layer, v=x: jacobian(f, v), repeats))
-    return {"dims": np.asarray(dims), **{k: np.asarray(v) for k, v in out.items()}}

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from .compute import dtype_and_device
 from .grids import grid_points
 from .validation import check_batch
 
@@ -208,8 +209,7 @@ def grid_log_prob(log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple
     ((5, 5), (5, 5), -1.5, -1.5)
     """
     owner = getattr(log_prob_fn, "__self__", None)
-    ref = next(owner.parameters(), None) if isinstance(owner, nn.Module) else None
-    dtype, device = (ref.dtype, ref.device) if ref is not None else (torch.float64, "cpu")
+    dtype, device = dtype_and_device(owner, torch.float64)
     pts = grid_points((xlim, ylim), n, torch.float64)
     X, Y = (pts[:, i].reshape(n, n).numpy() for i in (0, 1))
     pts = pts.to(dtype=dtype, device=device)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, Bijection, half_mask
+from .compute import dtype_and_device
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
 from .validation import check_batch
 
@@ -77,10 +78,10 @@ class Flow(nn.Module):
     def _check(self, x: Tensor, name: str) -> None:
         """Shape and finiteness (``check_batch``), and a dtype that matches the weights."""
         check_batch(x, self.event, name)
-        ref = next(self.parameters(), None)
-        if ref is not None and x.dtype != ref.dtype:
-            raise ValueError(f"{name} is {x.dtype} but the flow's weights are {ref.dtype}: use "
-                             f"{name}.to({ref.dtype}) or flow.to({x.dtype})")
+        weights = dtype_and_device(self)
+        if weights is not None and x.dtype != weights[0]:
+            raise ValueError(f"{name} is {x.dtype} but the flow's weights are {weights[0]}: use "
+                             f"{name}.to({weights[0]}) or flow.to({x.dtype})")
 
     def base_log_prob(self, z: Tensor) -> Tensor:
         """Standard-normal log-density, ``z: (B, D) -> (B,)``."""
@@ -101,11 +102,9 @@ class Flow(nn.Module):
         """``n`` standard-normal draws ``(n, D)`` on the flow's device and dtype; seeded if asked."""
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
-        ref = next(self.parameters(), None)
-        if ref is None:
-            ref = next(self.buffers(), torch.empty(0))
-        gen = None if seed is None else torch.Generator(device=ref.device).manual_seed(seed)
-        return torch.randn(n, *self.shape, generator=gen, device=ref.device, dtype=ref.dtype)
+        dtype, device = dtype_and_device(self, torch.get_default_dtype())
+        gen = None if seed is None else torch.Generator(device=device).manual_seed(seed)
+        return torch.randn(n, *self.shape, generator=gen, device=device, dtype=dtype)
 
     @torch.no_grad()
     def trajectory(self, x: Tensor) -> list[Tensor]:

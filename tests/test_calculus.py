@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib import calculus as mv
+from realnvp_lib import calculus, timing
 from realnvp_lib.viz import panels
 
 A = torch.tensor([[1.2, 0.5], [-0.3, 0.9]], dtype=torch.float64)
@@ -39,7 +39,7 @@ def test_randomize_is_seeded_and_breaks_the_identity():
 
 def test_jacobian_of_linear_map_is_the_matrix():
     x = torch.randn(7, 2, dtype=torch.float64)
-    jac = mv.jacobian(lambda v: v @ A.T, x)
+    jac = calculus.jacobian(lambda v: v @ A.T, x)
     assert jac.shape == (7, 2, 2)
     assert torch.allclose(jac, A.expand(7, 2, 2))
 
@@ -48,7 +48,7 @@ def test_jacobian_of_linear_map_is_the_matrix():
 def test_jacobian_matches_per_sample_autograd_for_a_flow(dim):
     flow = rl.randomize(rl.realnvp(dim=dim, n_layers=3, hidden=16), seed=1).double()
     x = torch.randn(4, dim, dtype=torch.float64)
-    jac = mv.jacobian(flow, x)
+    jac = calculus.jacobian(flow, x)
     for i in range(4):
         ref = torch.autograd.functional.jacobian(lambda v: flow(v[None])[0][0], x[i])
         assert torch.allclose(jac[i], ref, atol=1e-12)
@@ -57,19 +57,19 @@ def test_jacobian_matches_per_sample_autograd_for_a_flow(dim):
 
 def test_invert_monotone_solves_and_checks_its_bracket():
     z = torch.linspace(-5, 5, 101, dtype=torch.float64)
-    x = mv.invert_monotone(lambda v: v**3 / 3 + 0.1 * v, z)
+    x = calculus.invert_monotone(lambda v: v**3 / 3 + 0.1 * v, z)
     assert torch.allclose(x**3 / 3 + 0.1 * x, z, atol=1e-12)
     big = torch.randn(3000, 7, dtype=torch.float64)  # more elements than one chunk, any shape
-    assert torch.allclose(mv.invert_monotone(torch.sinh, big), torch.asinh(big), atol=1e-12)
+    assert torch.allclose(calculus.invert_monotone(torch.sinh, big), torch.asinh(big), atol=1e-12)
     with pytest.raises(ValueError, match="bracket"):
-        mv.invert_monotone(torch.tanh, torch.tensor([2.0]))
+        calculus.invert_monotone(torch.tanh, torch.tensor([2.0]))
 
 
 def test_polygon_area_signed_and_scaled():
     square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
-    assert polygon_area_close(mv.polygon_area(square), 1.0)
-    assert polygon_area_close(mv.polygon_area(square[::-1]), -1.0)
-    assert polygon_area_close(mv.polygon_area(np.stack([square, 3 * square])), [1.0, 9.0])
+    assert polygon_area_close(calculus.polygon_area(square), 1.0)
+    assert polygon_area_close(calculus.polygon_area(square[::-1]), -1.0)
+    assert polygon_area_close(calculus.polygon_area(np.stack([square, 3 * square])), [1.0, 9.0])
 
 
 def polygon_area_close(a, b) -> bool:
@@ -77,17 +77,17 @@ def polygon_area_close(a, b) -> bool:
 
 
 def test_area_ratios_of_a_linear_map_equal_abs_det_exactly():
-    cells = mv.area_ratios(lambda v: v @ A.T, (-1, 1), (-2, 2), n=5, subdiv=3)
+    cells = calculus.area_ratios(lambda v: v @ A.T, (-1, 1), (-2, 2), n=5, subdiv=3)
     assert cells.centres.shape == (25, 2) and cells.before.shape == (25, 12, 2)
     assert np.allclose(cells.ratio, abs(torch.linalg.det(A).item()), atol=1e-12)
-    flip = mv.area_ratios(lambda v: v.flip(1), (0, 1), (0, 1), n=2)  # det -1: area kept
+    flip = calculus.area_ratios(lambda v: v.flip(1), (0, 1), (0, 1), n=2)  # det -1: area kept
     assert np.allclose(flip.ratio, 1.0)
 
 
 def test_area_ratios_of_a_nonlinear_map_converge_to_abs_det_at_the_centre():
     errors = []
     for n in (8, 16, 32):
-        cells = mv.area_ratios(warp, (-2, 2), (-2, 2), n=n)
+        cells = calculus.area_ratios(warp, (-2, 2), (-2, 2), n=n)
         det = torch.exp(warp(torch.as_tensor(cells.centres))[1]).numpy()
         errors.append(np.abs(cells.ratio / det - 1).max())
     assert errors[-1] < 2e-3
@@ -96,13 +96,13 @@ def test_area_ratios_of_a_nonlinear_map_converge_to_abs_det_at_the_centre():
 
 def test_area_ratios_uses_a_modules_dtype():
     flow = rl.randomize(rl.realnvp(dim=2, n_layers=2, hidden=8), seed=0)
-    cells = mv.area_ratios(flow, (-1, 1), (-1, 1), n=3)
+    cells = calculus.area_ratios(flow, (-1, 1), (-1, 1), n=3)
     assert cells.ratio.shape == (9,) and np.isfinite(cells.ratio).all()
 
 
 def test_time_logdet_shapes_and_positivity():
     threads = torch.get_num_threads()
-    out = mv.time_logdet([2, 8], batch=2, repeats=1, hidden=8)
+    out = timing.time_logdet([2, 8], batch=2, repeats=1, hidden=8)
     assert torch.get_num_threads() == threads
     assert out["dims"].tolist() == [2, 8]
     for key in ("slogdet", "sum_s", "jacobian"):
@@ -120,7 +120,7 @@ def test_checkerboard_mask_alternates_in_both_directions():
 
 def test_draw_helpers_make_artists():
     fig, (ax1, ax2) = plt.subplots(1, 2)
-    cells = mv.area_ratios(warp, (-1, 1), (-1, 1), n=3)
+    cells = calculus.area_ratios(warp, (-1, 1), (-1, 1), n=3)
     art = panels.draw_cells(ax1, cells.after, np.log(cells.ratio), vmax=0.6)
     assert len(art.get_paths()) == 9
     panels.draw_cells(ax1, cells.before)
