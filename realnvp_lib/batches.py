@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
+from .compute import dtype_and_device
 from .flow import Flow
 from .validation import check_batch
 
@@ -28,10 +29,10 @@ def _draw(data: Callable[[int], Tensor], n: int) -> Tensor:
 
 
 def _check_dtype(batch: Tensor, flow: Flow, name: str) -> None:
-    ref = next(flow.parameters(), None)
-    if ref is not None and batch.dtype != ref.dtype:
-        raise ValueError(f"{name} is {batch.dtype} but the flow's weights are {ref.dtype}: convert one, "
-                         f"e.g. data.to({ref.dtype}) or flow.to({batch.dtype})")
+    weights = dtype_and_device(flow)
+    if weights is not None and batch.dtype != weights[0]:
+        raise ValueError(f"{name} is {batch.dtype} but the flow's weights are {weights[0]}: convert one, "
+                         f"e.g. data.to({weights[0]}) or flow.to({batch.dtype})")
 
 
 def batches(data: Data, batch_size: int, seed: int, flow: Flow) -> Iterator[Tensor]:

@@ -11,6 +11,7 @@ from torch import Tensor
 from tqdm.std import tqdm
 
 from .batches import Data, batches
+from .compute import threads
 from .flow import Flow
 from .recipe import FitConfig, lr_factor
 from .validation import NonFiniteInputError
@@ -73,13 +74,8 @@ def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool 
                         "fit(flow, data, **d) or config=rl.FitConfig(**d)")
     cfg = replace(config or FitConfig(), **overrides)
     stream = batches(data, cfg.batch_size, cfg.seed, flow)
-    previous = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    try:
+    with threads(cfg.threads):  # the caller's setting comes back even if training stops with an error
         return _train(flow, stream, cfg, progress)
-    finally:  # the caller's setting comes back even if training stops with an error
-        torch.set_num_threads(previous)
 
 
 def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
