@@ -12,19 +12,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .. import compute
 from .data import LEVELS, SHAPE, dequantize
 from .logit import Logit
 
 __all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim"]
 
 PIXELS = math.prod(SHAPE)
-
-
-def _ref(model) -> tuple[torch.device, torch.dtype]:
-    """Device and dtype to evaluate ``model`` in: its parameters', else CPU float64."""
-    tensors = list(model.parameters()) + list(model.buffers()) if isinstance(model, nn.Module) else []
-    floats = [t for t in tensors if t.is_floating_point()]
-    return (floats[0].device, floats[0].dtype) if floats else (torch.device("cpu"), torch.float64)
 
 
 @torch.no_grad()
@@ -42,22 +36,19 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     if x.dim() != 4 or tuple(x.shape[1:]) != SHAPE or x.is_floating_point():
         raise ValueError(f"x must be integer images of shape (N, 1, 8, 8), got {x.dtype} {tuple(x.shape)}")
-    device, dtype = _ref(model)
+    dtype, device = compute.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()
     gen = torch.Generator().manual_seed(seed)
     nll = torch.zeros(x.shape[0], dtype=torch.float64)
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
     try:
-        for _ in range(n_samples):
-            v = dequantize(x, gen, dtype)
-            parts = [model.log_prob(v[i : i + batch_size].to(device)) for i in range(0, len(v), batch_size)]
-            nll -= torch.cat(parts).to("cpu", torch.float64) / n_samples
+        with compute.threads(threads):
+            for _ in range(n_samples):
+                v = dequantize(x, gen, dtype).to(device)
+                parts = [model.log_prob(v[i : i + batch_size]) for i in range(0, len(v), batch_size)]
+                nll -= torch.cat(parts).to("cpu", torch.float64) / n_samples
     finally:
-        torch.set_num_threads(previous)
         if was_training:
             model.train()
     # Written so that nll = 0 gives exactly log2(17): the mean first, then one scale and one shift.

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from tqdm.std import tqdm
 
+from .. import compute
 from ..flow import Flow
 from ..recipe import lr_factor
 from .data import LEVELS, dequantize
@@ -76,8 +77,7 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: TrainConfig | N
     ``KeyboardInterrupt`` stops early and keeps the best weights so far (``interrupted=True``).
     """
     cfg = config or TrainConfig()
-    ref = next(flow.parameters())
-    device, dtype = ref.device, ref.dtype
+    dtype, device = compute.dtype_and_device(flow, torch.get_default_dtype())
     train = train.to(device)
     steps_per_epoch = max(1, len(train) // cfg.batch_size)
     total = cfg.epochs * steps_per_epoch
@@ -88,44 +88,41 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: TrainConfig | N
     # Actnorm layers start from the statistics of a large batch of dequantized training images.
     data_init(flow.bijections, dequantize(train[:512], gen, dtype))
     best = copy.deepcopy(flow.state_dict())
-    previous = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
     bar = tqdm(total=cfg.epochs, desc="training", disable=not progress, mininterval=0.5, unit="epoch")
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        for epoch in range(1, cfg.epochs + 1):
-            flow.train()
-            order = torch.randperm(len(train), generator=gen).to(device)
-            losses = []
-            for k in range(steps_per_epoch):
-                for group in opt.param_groups:
-                    group["lr"] = cfg.lr * lr_factor(history.steps, total, cfg.warmup)
-                v = dequantize(train[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]], gen, dtype)
-                loss = -flow.log_prob(v).mean() / PIXELS  # nats per pixel
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                history.steps += 1
-                losses.append(loss.item())
-            history.train_bpd.append(sum(losses) / len(losses) / math.log(2) + math.log2(LEVELS))
-            if epoch % cfg.val_every == 0 or epoch == cfg.epochs:
-                score = bits_per_dim(flow, val, n_samples=1, seed=cfg.seed + 1)[0]
-                history.val_bpd.append(score)
-                history.val_epochs.append(epoch)
-                if score < history.best_val_bpd:
-                    history.best_val_bpd, history.best_epoch = score, epoch
-                    best = copy.deepcopy(flow.state_dict())
-            bar.set_postfix(train=f"{history.train_bpd[-1]:.3f}", val=f"{history.val_bpd[-1]:.3f}",
-                            refresh=False)
-            bar.update()
-            if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
-                break
+        with compute.threads(cfg.threads):
+            for epoch in range(1, cfg.epochs + 1):
+                flow.train()
+                order = torch.randperm(len(train), generator=gen).to(device)
+                losses = []
+                for k in range(steps_per_epoch):
+                    for group in opt.param_groups:
+                        group["lr"] = cfg.lr * lr_factor(history.steps, total, cfg.warmup)
+                    v = dequantize(train[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]], gen, dtype)
+                    loss = -flow.log_prob(v).mean() / PIXELS  # nats per pixel
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    history.steps += 1
+                    losses.append(loss.item())
+                history.train_bpd.append(sum(losses) / len(losses) / math.log(2) + math.log2(LEVELS))
+                if epoch % cfg.val_every == 0 or epoch == cfg.epochs:
+                    score = bits_per_dim(flow, val, n_samples=1, seed=cfg.seed + 1)[0]
+                    history.val_bpd.append(score)
+                    history.val_epochs.append(epoch)
+                    if score < history.best_val_bpd:
+                        history.best_val_bpd, history.best_epoch = score, epoch
+                        best = copy.deepcopy(flow.state_dict())
+                bar.set_postfix(train=f"{history.train_bpd[-1]:.3f}", val=f"{history.val_bpd[-1]:.3f}",
+                                refresh=False)
+                bar.update()
+                if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
+                    break
     except KeyboardInterrupt:
         history.interrupted = True
     finally:
         bar.close()
-        torch.set_num_threads(previous)
     history.seconds = time.perf_counter() - start
     history.cpu_seconds = time.process_time() - cpu_start
     flow.load_state_dict(best)
