@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -59,8 +57,3 @@ def dequantize(x: Tensor, generator: torch.Generator | None = None,
     dtype = dtype or torch.get_default_dtype()
     u = torch.rand(x.shape, generator=generator, dtype=dtype).to(x.device)
     return (x.to(dtype) + u) / LEVELS
-
-
-def log_levels() -> float:
-    """``ln 17``: the log-volume of one pixel's bin of width 1/17, i.e. what dequantizing costs."""
-    return math.log(LEVELS)
