@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -19,17 +19,22 @@ PERMUTATIONS = ("none", "swap", "reverse", "random", "lu")
 
 
 def run_steps(steps: Sequence[Bijection], x: Tensor, inverse: bool = False,
-              states: list[Tensor] | None = None,
-              logdets: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
+              states: list[Tensor] | None = None, logdets: list[Tensor] | None = None,
+              apply: Callable[[Bijection, Tensor], tuple[Tensor, Tensor]] | None = None
+              ) -> tuple[Tensor, Tensor]:
     """The one loop that runs bijections and sums their log-dets: ``(y, logdet: (B,))``.
 
     ``steps`` run in the order given, each as ``layer(x)`` or, with ``inverse``, ``layer.inverse(x)``
-    (the caller reverses the list for a flow's inverse). If given, ``states`` collects every
-    intermediate tensor and ``logdets`` every step's ``(B,)`` log-det, in order.
+    (the caller reverses the list for a flow's inverse); ``apply(layer, x) -> (y, logdet)`` replaces
+    that call (the bug gallery runs steps without their input checks). If given, ``states`` collects
+    every intermediate tensor and ``logdets`` every step's ``(B,)`` log-det, in order.
     """
     logdet = x.new_zeros(x.shape[0])
     for layer in steps:
-        x, ld = layer.inverse(x) if inverse else layer(x)
+        if apply is not None:
+            x, ld = apply(layer, x)
+        else:
+            x, ld = layer.inverse(x) if inverse else layer(x)
         logdet = logdet + ld  # out of place: autograd needs every term intact
         if states is not None:
             states.append(x)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, affine
+from .flow import run_steps
 
 __all__ = ["BuggyCoupling", "coupling_scales", "expect_failure", "unchecked_trajectory"]
 
@@ -85,15 +86,20 @@ def expect_failure(kind: type[BaseException] = AssertionError) -> Iterator[None]
 
 @torch.no_grad()
 def _unchecked_path(flow: nn.Module, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    """The states ``[x, h_1, ..., h_K]`` and every coupling's ``s: (B, D)``, by ``flow.run_steps``
+    with each coupling and permutation applied by hand: their input checks would refuse an inf."""
     states, scales = [x], []
-    for layer in flow.bijections:
+
+    def unchecked(layer: nn.Module, h: Tensor) -> tuple[Tensor, Tensor]:
         if isinstance(layer, AffineCoupling):
-            s, t = layer.scale_shift(x * layer.mask)
+            s, t = layer.scale_shift(h * layer.mask)
             scales.append(s)
-            x = affine(x, s, t)
-        else:
-            x = x[:, layer.perm] if hasattr(layer, "perm") else layer(x)[0]
-        states.append(x)
+            return affine(h, s, t), s.sum(1)  # s is zero where the mask passes through
+        if hasattr(layer, "perm"):
+            return h[:, layer.perm], h.new_zeros(h.shape[0])
+        return layer(h)
+
+    run_steps(flow.bijections, x, states=states, apply=unchecked)
     return states, scales
 
 
