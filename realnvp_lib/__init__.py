@@ -16,6 +16,7 @@ from . import (
     pretrained,
     recipe,
     scores,
+    snapshots,
     timing,
 )
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
@@ -33,5 +34,5 @@ __all__ = [
     "NonFiniteLossError", "PERMUTATIONS", "Permutation", "RandomPermutation", "Reverse", "SwapHalves",
     "ablation", "alternating_mask", "calculus", "check_bijection", "checkerboard_mask", "compute", "data",
     "density", "fit", "half_mask", "learner", "load_flow", "make_permutation", "paths", "pitfalls",
-    "pretrained", "randomize", "realnvp", "recipe", "save_flow", "scores", "timing",
+    "pretrained", "randomize", "realnvp", "recipe", "save_flow", "scores", "snapshots", "timing",
 ]

@@ -14,7 +14,7 @@ from .flow import Flow, realnvp
 from .recipe import FitConfig
 from .train import History, fit
 
-__all__ = ["RECIPE_VERSION", "cache_path", "learning_run", "two_moons_flow"]
+__all__ = ["RECIPE_VERSION", "cache_path", "two_moons_flow"]
 
 # Bump when training changes in a way the configs below do not show (2: the pooled data stream;
 # 3: the weight average absorbs only weights whose loss was finite).
@@ -55,17 +55,4 @@ def two_moons_flow(cache_dir: str | Path = "cache", noise: float = 0.05, seed: i
         save_flow(flow, path)
     except (OSError, ValueError) as err:  # a folder that cannot be written must not cost the training
         warnings.warn(f"the trained flow is returned but not cached: {err}", stacklevel=2)
-    return flow, history
-
-
-def learning_run(steps: int = 500, snapshot_every: int = 50, seed: int = 0,
-                 **flow_kw) -> tuple[Flow, History]:
-    """A smaller flow (4 couplings, 64 hidden) trained briefly on two moons, keeping weight snapshots.
-
-    A few seconds of training (batches of 256) instead of the default flow's half minute, so that a
-    notebook can afford it; the pictures of how it learns look the same.
-    """
-    flow = realnvp(**{"n_layers": 4, "hidden": 64, "seed": seed, **flow_kw})
-    history = fit(flow, data.sampler("two_moons", seed=seed), steps=steps, batch_size=256, seed=seed,
-                  progress=False, snapshot_every=snapshot_every, warmup=100)
     return flow, history

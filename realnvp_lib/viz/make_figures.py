@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from .. import images, pretrained
+from .. import images, pretrained, snapshots
 from ..flow import Flow
 from ..paths import DIRECTIONS
 from ..train import History
@@ -47,7 +47,7 @@ def write_all(flow: Flow, out: str | Path, n: int = 1000, seed: int = 0,
         results.append(save_gif(smooth, out / f"{direction}_smooth.gif", **SMOOTH_GIF))
         results.append(_save_png(depth_strip(flow, direction, n, seed), out / f"{direction}_strip.png"))
     results.append(_save_png(shorter_models(flow, n, seed), out / "shorter_models.png"))
-    run_flow, history = run or pretrained.learning_run(seed=seed)
+    run_flow, history = run or snapshots.learning_run(seed=seed)
     results.append(save_gif(training_frames(run_flow, history.snapshots, n, seed), out / "training.gif",
                             fps=3, hold=1.5))
     return results
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     use_style()
     start = time.perf_counter()
     if args.quick:
-        flow, _ = pretrained.learning_run(steps=150, snapshot_every=50, n_layers=3, hidden=32)
-        run = pretrained.learning_run(steps=100, snapshot_every=50, n_layers=2, hidden=16)
+        flow, _ = snapshots.learning_run(steps=150, snapshot_every=50, n_layers=3, hidden=32)
+        run = snapshots.learning_run(steps=100, snapshot_every=50, n_layers=2, hidden=16)
         results = write_all(flow, args.out, n=300, run=run)
     else:
         flow, _ = pretrained.two_moons_flow(cache_dir=args.cache_dir)
