@@ -287,3 +287,70 @@ def test_state_pictures_and_static_strip(tmp_path):
     assert path.read_bytes().startswith(b"\x89PNG")
     assert int((ri.scale_of_pixel(flow) == 1).sum()) == 32
     assert int((ri.scale_of_pixel(ri.image_realnvp(hidden=8, factor_out=False)) == 1).sum()) == 0
+
+
+@pytest.mark.parametrize(("bad", "words"), [
+    (1.01, r"1 pixels in 1 of 4 images \(first: image 2\).*range 0.*1.01"),
+    (-0.005, r"1 pixels in 1 of 4 images \(first: image 2\).*-0.005"),
+    (16.0, r"\[0, 1\).*ri.dequantize"),
+    (float("nan"), r"1 pixels in 1 of 4 images"),
+])
+def test_pixels_outside_the_unit_interval_are_refused_in_the_callers_terms(bad, words):
+    flow = ri.image_realnvp(seed=0, hidden=4)
+    v = pixels(4, torch.float32)
+    v[2, 0, 3, 3] = bad
+    val = ri.digits("val")
+    for model in (flow, ri.Uniform(), ri.PixelHistogram(val), ri.LogitGaussian(val)):
+        with pytest.raises(ValueError, match=words):
+            model.log_prob(v)
+
+
+def test_dequantize_stays_below_one_in_float32():
+    top = torch.full((200_000,), 16)
+    v = ri.dequantize(top, torch.Generator().manual_seed(0), torch.float32)
+    assert float(v.max()) < 1.0 and float(v.min()) >= 16 / 17
+    with pytest.raises(ValueError, match=r"levels must lie in 0..16; 2 pixels in 1 of 3 images.*0..17"):
+        ri.dequantize(torch.tensor([[0, 1], [17, 17], [3, 4]]))
+    with pytest.raises(ValueError, match="integer levels"):
+        ri.dequantize(torch.zeros(2, 2, dtype=torch.bool))
+
+
+def test_training_on_one_image_is_refused_before_any_step():
+    flow = ri.image_realnvp(seed=0, hidden=4)
+    before = [p.clone() for p in flow.parameters()]
+    with pytest.raises(ValueError, match="train holds 1 images; at least 2"):
+        train_digits(flow, ri.digits("train")[:1], ri.digits("val")[:8], tiny_config(), progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, flow.parameters()))
+    with pytest.raises(ValueError, match="train must hold integer levels"):
+        train_digits(flow, pixels(8, torch.float32), ri.digits("val")[:8], tiny_config(), progress=False)
+    history = train_digits(flow, ri.digits("train")[:2], ri.digits("val")[:2], tiny_config(epochs=1),
+                           progress=False)
+    assert history.steps == 1 and all(bool(torch.isfinite(p).all()) for p in flow.parameters())
+    with pytest.raises(ValueError, match="B >= 2"):
+        norm.ActNorm(SHAPE).initialize(pixels(1))
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: TrainConfig(epochs=0), "epochs"), (lambda: TrainConfig(batch_size=-4), "batch_size"),
+    (lambda: TrainConfig(weight_decay=-1.0), "weight_decay"), (lambda: TrainConfig(warmup=-1), "warmup"),
+    (lambda: TrainConfig(lr=0), "lr"), (lambda: TrainConfig(max_seconds=float("nan")), "max_seconds"),
+    (lambda: TrainConfig(threads=0), "threads"), (lambda: TrainConfig(seed=1.5), "seed"),
+    (lambda: ri.image_realnvp(hidden=0), "hidden"), (lambda: ri.image_realnvp(n_checker=-1), "n_checker"),
+    (lambda: ri.image_realnvp(hidden=8.0), "hidden"),
+    (lambda: ri.image_realnvp(scale_bound=-2.0), "scale_bound"),
+    (lambda: ri.image_realnvp(n_checker=0, n_channel=0, n_final=0), "at least one coupling"),
+    (lambda: ri.image_realnvp(alpha=0.7), "alpha"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val").float()), "integer levels"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val")[:0]), "0 images"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), batch_size=0), "batch_size"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), n_samples=0), "n_samples"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val") + 1), r"levels must lie in 0..16"),
+    (lambda: ri.PixelHistogram(ri.digits("val").float()), "integer levels"),
+    (lambda: ri.PixelHistogram(ri.digits("val"), smoothing=0), "smoothing"),
+    (lambda: ri.LogitGaussian(ri.digits("val")[:1]), "at least 2"),
+    (lambda: ri.LogitGaussian(ri.digits("val"), draws=0), "draws"),
+    (lambda: ri.baselines(ri.digits("val").double(), ri.digits("test")), "integer levels"),
+])
+def test_image_entry_points_refuse_nonsense_sizes_and_float_levels(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["LEVELS", "SHAPE", "SPLITS", "dequantize", "digits", "split_indices"]
+__all__ = ["LEVELS", "SHAPE", "SPLITS", "check_images", "check_pixels", "dequantize", "digits",
+           "split_indices"]
 
 LEVELS = 17  # load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap): 17 grey levels
 SHAPE = (1, 8, 8)  # (C, H, W) of one image
@@ -50,10 +51,57 @@ def dequantize(x: Tensor, generator: torch.Generator | None = None,
     ``x`` is any integer tensor of levels ``0..16``; the result has ``x``'s shape and device and
     ``dtype`` (default: torch's default float). ``generator`` (a CPU one) makes ``u`` repeatable.
     """
-    if x.is_floating_point():
-        raise ValueError("dequantize takes the integer images (levels 0..16), got a float tensor")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= LEVELS):
-        raise ValueError(f"pixel levels must lie in 0..{LEVELS - 1}, got {int(x.min())}..{int(x.max())}")
+    _check_levels(x, "dequantize's x")
     dtype = dtype or torch.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
     u = torch.rand(x.shape, generator=generator, dtype=dtype).to(x.device)
-    return (x.to(dtype) + u) / LEVELS
+    # (16 + u) / 17 rounds to exactly 1.0 for u close to 1 in float32: keep v below 1, in the domain.
+    return ((x.to(dtype) + u) / LEVELS).clamp(max=1 - torch.finfo(dtype).eps / 2)
+
+
+def _where(bad: Tensor) -> str:
+    """``bad: (N, ...)`` bool -> 'k pixels in m of N images (first: image i)'."""
+    per_image = bad.flatten(1).sum(1)
+    images = torch.nonzero(per_image).flatten()
+    return (f"{int(per_image.sum())} pixels in {len(images)} of {len(bad)} images "
+            f"(first: image {int(images[0])})")
+
+
+def _check_levels(x, name: str) -> None:
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name} must be a tensor of integer levels 0..{LEVELS - 1}, got {type(x).__name__}")
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise ValueError(f"{name} must hold integer levels 0..{LEVELS - 1} (the images from ri.digits), got "
+                         f"{x.dtype}; for pixels in [0, 1) use ri.dequantize(x) on the integer images")
+    bad = (x < 0) | (x >= LEVELS)
+    if x.dim() >= 1 and len(x) and bool(bad.any()):
+        where = _where(bad) if x.dim() >= 2 else f"{int(bad.sum())} of {x.numel()} values"
+        raise ValueError(f"{name}: pixel levels must lie in 0..{LEVELS - 1}; {where} are outside, "
+                         f"range {int(x.min())}..{int(x.max())}")
+
+
+def check_images(x, name: str = "x", min_images: int = 1) -> None:
+    """``ValueError`` unless ``x`` is ``(N >= min_images, 1, 8, 8)`` integer images of levels ``0..16``."""
+    _check_levels(x, name)
+    if x.dim() != 4 or tuple(x.shape[1:]) != SHAPE:
+        raise ValueError(f"{name} must be integer images of shape (N, 1, 8, 8), got shape {tuple(x.shape)}")
+    if len(x) < min_images:
+        raise ValueError(f"{name} holds {len(x)} images; at least {min_images} are needed")
+
+
+def check_pixels(v: Tensor, name: str = "v", low: float = 0.0, high: float = 1.0) -> None:
+    """``ValueError`` unless every pixel of ``v: (B, ...)`` lies in [low, high] (the density's: [0, 1)).
+
+    The logit would turn a pixel outside into NaN (or score it as if it were inside): the message
+    says which images and how many pixels, so integer levels or unscaled pixels are spotted at once.
+    """
+    bad = ~((v >= low) & (v <= high))  # NaN is bad too
+    if v.dim() >= 1 and len(v) and bool(bad.any()):
+        where = _where(bad) if v.dim() >= 2 else f"{int(bad.sum())} of {v.numel()} values"
+        finite = v[torch.isfinite(v)]
+        span = f"{finite.min().item():.4g}..{finite.max().item():.4g}" if finite.numel() else "none finite"
+        inside = "[0, 1) (dequantized images v = (x + u) / 17)" if (low, high) == (0.0, 1.0) else \
+            f"the logit's domain ({low:.4g}, {high:.4g})"
+        raise ValueError(f"{name}: pixels must lie in {inside}; {where} are outside, range {span}. "
+                         "Integer levels 0..16? use ri.dequantize(x)")

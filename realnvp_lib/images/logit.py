@@ -8,6 +8,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from .data import check_pixels
+
 __all__ = ["Logit"]
 
 
@@ -24,12 +26,16 @@ class Logit(nn.Module):
 
     def __init__(self, alpha: float = 0.05) -> None:
         super().__init__()
-        if not 0 < alpha < 0.5:
-            raise ValueError(f"alpha must lie in (0, 0.5), got {alpha}")
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
+            raise ValueError(f"alpha must be a number in (0, 0.5), got {alpha!r}")
         self.alpha = float(alpha)
 
     def forward(self, v: Tensor) -> tuple[Tensor, Tensor]:
         """``v: (B, ...)`` in ``[0, 1)`` -> ``(y, logdet: (B,))``, data -> latent."""
+        # The map is defined wherever p is in (0, 1): a little beyond [0, 1], so that it inverts its
+        # own inverse; the density's [0, 1) is checked where pixels are scored (ImageFlow.log_prob).
+        edge = self.alpha / (1 - 2 * self.alpha)
+        check_pixels(v, "v", -edge, 1 + edge)
         p = self.alpha + (1 - 2 * self.alpha) * v
         y = torch.log(p) - torch.log1p(-p)
         return y, -self._inverse_logdet(y)

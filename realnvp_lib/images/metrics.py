@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import compute
-from .data import LEVELS, SHAPE, dequantize
+from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
 from .logit import Logit
 
 __all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim"]
@@ -32,10 +32,14 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
     It runs on ``threads`` intra-op threads (two threads on a busy 2-core machine were measured
     many times slower than one); the caller's setting is restored. ``None`` keeps torch's.
     """
-    if not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if x.dim() != 4 or tuple(x.shape[1:]) != SHAPE or x.is_floating_point():
-        raise ValueError(f"x must be integer images of shape (N, 1, 8, 8), got {x.dtype} {tuple(x.shape)}")
+    for name, value in (("n_samples", n_samples), ("batch_size", batch_size), ("threads", threads)):
+        if value is not None or name != "threads":
+            _positive_int(name, value)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if not callable(getattr(model, "log_prob", None)):
+        raise TypeError(f"model must have a log_prob(v) -> (B,) method, got {type(model).__name__}")
+    check_images(x, "x")
     dtype, device = compute.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
     was_training = getattr(model, "training", False)
     if was_training:
@@ -57,10 +61,16 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
     return bpd, se
 
 
+def _positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 class Uniform:
     """The uniform density on ``[0, 1)^64``: ``log q = 0``, exactly ``log2 17 = 4.087`` bits/dim."""
 
     def log_prob(self, v: Tensor) -> Tensor:
+        check_pixels(v, "v")
         return v.new_zeros(v.shape[0])
 
 
@@ -71,10 +81,16 @@ class PixelHistogram:
     """
 
     def __init__(self, x: Tensor, smoothing: float = 1.0) -> None:
+        check_images(x, "x")
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
+                or not math.isfinite(smoothing) or smoothing <= 0:
+            raise ValueError(f"smoothing must be a finite count > 0 (0 would give an unseen level "
+                             f"probability 0, an infinite bits/dim), got {smoothing!r}")
         counts = nn.functional.one_hot(x.flatten(1), LEVELS).sum(0).double() + smoothing  # (64, 17)
         self.log_p = (counts / counts.sum(1, keepdim=True)).log()
 
     def log_prob(self, v: Tensor) -> Tensor:
+        check_pixels(v, "v")
         level = (v.flatten(1) * LEVELS).floor().long().clamp(0, LEVELS - 1)
         log_p = self.log_p.to(v.device).gather(1, level.T).T  # (B, 64)
         return (log_p + math.log(LEVELS)).sum(1).to(v.dtype)
@@ -88,6 +104,8 @@ class LogitGaussian:
     """
 
     def __init__(self, x: Tensor, alpha: float = 0.05, draws: int = 8, seed: int = 0) -> None:
+        check_images(x, "x", min_images=2)  # a covariance needs two images at least
+        _positive_int("draws", draws)
         self.logit = Logit(alpha)
         gen = torch.Generator().manual_seed(seed)
         y = torch.cat([self.logit(dequantize(x, gen, torch.float64))[0].flatten(1) for _ in range(draws)])
@@ -96,6 +114,7 @@ class LogitGaussian:
         self.normal = torch.distributions.MultivariateNormal(mu, covariance_matrix=cov)
 
     def log_prob(self, v: Tensor) -> Tensor:
+        check_pixels(v, "v")
         y, logdet = self.logit(v.double())
         return (self.normal.log_prob(y.flatten(1)) + logdet).to(v.dtype)
 

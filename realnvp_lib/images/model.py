@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..flow import Flow
-from .data import SHAPE
+from .data import SHAPE, check_pixels
 from .layers import ConvCoupling, FactorOut, InSqueezed, channel_mask, checkerboard, unsqueeze
 from .logit import Logit
 from .norm import ActNorm
@@ -18,6 +18,12 @@ __all__ = ["ImageFlow", "image_realnvp", "scale_of_pixel"]
 
 class ImageFlow(Flow):
     """A ``Flow`` on ``(B, 1, 8, 8)`` pixels in ``[0, 1)`` whose first step is the logit pre-processing."""
+
+    def log_prob(self, v: Tensor) -> Tensor:
+        """``log q(v): (B,)`` for dequantized pixels ``v: (B, 1, 8, 8)`` in [0, 1); pixels outside are refused
+        (slightly outside would be scored silently, far outside would turn into NaN)."""
+        check_pixels(v, "v")
+        return super().log_prob(v)
 
     def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Tensor:
         """``n`` images ``(n, 1, 8, 8)``: ``z ~ N(0, T^2 I)`` pushed through ``inverse``, clamped to [0, 1].
@@ -55,6 +61,7 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
     config = dict(seed=seed, hidden=hidden, n_blocks=n_blocks, alpha=alpha, n_checker=n_checker,
                   n_channel=n_channel, n_final=n_final, factor_out=factor_out, scale_bound=scale_bound,
                   actnorm=actnorm)
+    _check_options(**config)
     kw = dict(hidden=hidden, n_blocks=n_blocks, scale_bound=scale_bound)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -71,6 +78,26 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
     for layer in couplings:
         steps += [ActNorm(SHAPE), layer] if actnorm else [layer]
     return ImageFlow(steps, SHAPE, config)
+
+
+def _check_options(**kw) -> None:
+    """``ValueError`` naming the first option of ``image_realnvp`` that cannot build a flow."""
+    def is_int(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    for name, low in (("seed", 0), ("hidden", 1), ("n_blocks", 0), ("n_checker", 0), ("n_channel", 0),
+                      ("n_final", 0)):
+        if not is_int(kw[name]) or kw[name] < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {kw[name]!r}")
+    if kw["n_checker"] + kw["n_channel"] + kw["n_final"] == 0:
+        raise ValueError("the flow needs at least one coupling: n_checker, n_channel and n_final are all 0")
+    for name in ("alpha", "scale_bound"):
+        v = kw[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    for name in ("factor_out", "actnorm"):
+        if not isinstance(kw[name], bool):
+            raise ValueError(f"{name} must be True or False, got {kw[name]!r}")
 
 
 def scale_of_pixel(flow: ImageFlow) -> Tensor:

@@ -14,7 +14,7 @@ from tqdm.std import tqdm
 from .. import compute
 from ..flow import Flow
 from ..recipe import lr_factor
-from .data import LEVELS, dequantize
+from .data import LEVELS, check_images, dequantize
 from .metrics import PIXELS, bits_per_dim
 from .norm import data_init
 
@@ -45,8 +45,22 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite positive number, got {self.lr!r}")
+        for name, low in (("warmup", 0), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, low, may_be_none in (("lr", 0, False), ("weight_decay", None, False),
+                                       ("max_seconds", None, True)):
+            value = getattr(self, name)
+            if value is None and may_be_none:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < 0 or (low is not None and value <= low):
+                raise ValueError(f"{name} must be a finite number {'> 0' if low is not None else '>= 0'}, "
+                                 f"got {value!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
+                                         or self.threads < 1):
+            raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
 
 
 @dataclass
@@ -76,7 +90,14 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: TrainConfig | N
     computed; the flow ends holding the weights of the best one, in eval mode. A
     ``KeyboardInterrupt`` stops early and keeps the best weights so far (``interrupted=True``).
     """
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     cfg = config or TrainConfig()
+    if not isinstance(flow, Flow):
+        raise TypeError(f"train_digits trains a Flow (ri.image_realnvp(...)), got {type(flow).__name__}")
+    # Two images at least: actnorm starts from the batch's std, which one image leaves undefined (NaN).
+    check_images(train, "train", min_images=2)
+    check_images(val, "val")
     dtype, device = compute.dtype_and_device(flow, torch.get_default_dtype())
     train = train.to(device)
     steps_per_epoch = max(1, len(train) // cfg.batch_size)
