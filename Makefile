@@ -36,7 +36,10 @@ EXTRAS_site := site
 LAB_FLAGS := --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
 FIRST_NOTEBOOK := $(firstword $(NOTEBOOKS))
 
+# `jupyter trust` signs the committed notebooks for this user, so Lab renders their saved widget state
+# at once: the sliders scrub before any cell runs (an untrusted notebook shows their first frame).
 lab: $(VENV)/.lab
+	$(BIN)/jupyter trust $(NOTEBOOKS)
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(FIRST_NOTEBOOK)
 
 test: lint unit nbval
@@ -63,7 +66,8 @@ notebooks: $(VENV)/.lab
 			--ExecutePreprocessor.timeout=600 "$$nb" && \
 		../$(BIN)/jupyter nbconvert --to notebook --inplace --coalesce-streams "$$nb" || exit 1; done
 
-# Renders the committed outputs as they are (run `make notebooks` first to refresh them).
+# Renders the committed outputs as they are (run `make notebooks` first to refresh them). Needs npm
+# once, for the sliders' widget manager (tools/html_manager.py: pinned, hash-checked, cached in .cache/).
 site: $(VENV)/.site
 	$(BIN)/python tools/build_site.py site
 

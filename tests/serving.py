@@ -88,3 +88,40 @@ def stop(proc: subprocess.Popen, marker: str) -> None:
                 os.kill(int(cmdline.parent.name), signal.SIGKILL)  # a kernel whose files live in tmp
         except (OSError, ValueError):
             pass
+
+
+# Times key presses on a slider widget in the page: from the key event's creation until the first task
+# after the next animation frame once the new frame's image has decoded, i.e. after the browser
+# painted it. The caption (an HTML widget in a Stack, linked like the frames) says which frame is up.
+STEP_TIMER = """root => {
+    window.realnvpSteps = [];
+    const caption = () => root.querySelector('.widget-html-content')?.textContent;
+    root.addEventListener('keydown', e => {
+        const t0 = e.timeStamp, before = caption();
+        const seen = new MutationObserver(async () => {
+            const img = root.querySelector('img.widget-image');
+            if (caption() === before || !img) return;
+            seen.disconnect();
+            try { await img.decode(); } catch (err) {}
+            requestAnimationFrame(() => setTimeout(() => window.realnvpSteps.push(
+                {ms: performance.now() - t0, caption: caption(), src: img.src.slice(0, 200)}), 0));
+        });
+        seen.observe(root, {subtree: true, childList: true, characterData: true});
+    }, true);
+}"""
+
+
+def scrub(page, slider, steps: int) -> list[dict]:
+    """Press ArrowRight ``steps`` times on an ipywidgets slider (``.realnvp-slider``), one step at a time;
+    returns one ``{"ms", "caption", "src"}`` per step (see ``STEP_TIMER``)."""
+    slider.evaluate(STEP_TIMER)
+    slider.locator(".widget-slider .noUi-handle").focus()
+    for i in range(steps):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => window.realnvpSteps.length === {i + 1}", timeout=30_000)
+    return page.evaluate("window.realnvpSteps")
+
+
+def caption(slider) -> str:
+    """The caption the slider shows now."""
+    return slider.locator(".widget-html-content").first.inner_text()
