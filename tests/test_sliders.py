@@ -8,6 +8,7 @@ import io
 import ipywidgets as widgets
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import realnvp_lib as rl
@@ -274,4 +275,20 @@ def test_training_slider_has_one_frame_per_snapshot():
     assert s.titles == [f"samples after {step} training steps" for step, _ in history.snapshots]
     assert s.titles[-1] == "samples after 20 training steps"
     assert changed(pixels(s.frames[0]), pixels(s.frames[-1])) > 0.001
+    s.close()
+
+
+def test_digit_state_frames_are_slider_frames_of_readable_size():
+    from realnvp_lib import images as ri
+    from realnvp_lib.viz import digits
+
+    flow = randomize(ri.image_realnvp(seed=0, hidden=8), std=0.2)
+    v = ri.dequantize(ri.digits("test", seed=0)[:1], torch.Generator().manual_seed(0))
+    pngs, titles = digits.state_pngs(flow, v)
+    assert len(pngs) == len(titles) == len(flow) + 1
+    assert all(Image.open(io.BytesIO(p)).mode == "P" for p in pngs)  # through viz.encode, like the rest
+    assert Image.open(io.BytesIO(pngs[0])).size[0] >= 600
+    assert all(changed(pixels(a), pixels(b)) > 0.001 for a, b in zip(pngs, pngs[1:]))
+    s = sliders.png_slider(pngs, titles, description="step k")
+    assert s.caption == titles[0] and len(s) == len(flow) + 1
     s.close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
@@ -15,6 +15,7 @@ from ..images.layers import ConvCoupling, FactorOut, InSqueezed
 from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel
 from ..images.norm import ActNorm
+from .encode import palette_pngs
 
 __all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
 
@@ -66,34 +67,39 @@ def states(flow: ImageFlow, v: Tensor) -> tuple[list[np.ndarray], list[str]]:
     return [h[0, 0].cpu().numpy() for h in path], titles
 
 
-def _state_figure(image: np.ndarray, title: str, first: bool, fixed: np.ndarray | None) -> Figure:
-    fig, ax = plt.subplots(figsize=(2.6, 2.8))
-    if first:
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
-    else:
-        ax.imshow(image, cmap="RdBu_r", vmin=-3, vmax=3)
-    if fixed is not None:  # mark the coordinates that were factored out and no longer change
-        rows, cols = np.nonzero(fixed)
-        ax.scatter(cols, rows, s=6, c="k", marker="x", linewidths=0.6)
-    ax.set_title(title, fontsize=8)
-    ax.set_axis_off()
-    return fig
-
-
 def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], list[str]]:
-    """Each state of ``states(flow, v)`` rendered to PNG bytes (factored-out pixels marked with x)."""
+    """Each state of ``states(flow, v)`` as a slider frame (palette PNG, 608 px wide at 80 dpi).
+
+    Left, the input digit; right, the state h_k on one colour scale for every k (factored-out pixels,
+    which no later step changes, marked with x). One figure, its artists updated per state, encoded
+    by ``viz.encode`` like every other slider frame.
+    """
     images, titles = states(flow, v)
-    fixed_map = (scale_of_pixel(flow) == 1).numpy()
-    pngs = []
-    for k, (image, title) in enumerate(zip(images, titles)):
-        after_split = k > 0 and isinstance(flow.bijections[k - 1], InSqueezed) \
-            and isinstance(flow.bijections[k - 1].layer, FactorOut)
-        fig = _state_figure(image, title, k == 0, fixed_map if after_split and fixed_map.any() else None)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        plt.close(fig)
-        pngs.append(buf.getvalue())
-    return pngs, titles
+    fixed = (scale_of_pixel(flow) == 1).numpy()
+    split = [k > 0 and isinstance(flow.bijections[k - 1], InSqueezed)
+             and isinstance(flow.bijections[k - 1].layer, FactorOut) for k in range(len(images))]
+    split = [any(split[: k + 1]) and fixed.any() for k in range(len(images))]  # marked from then on
+    fig = Figure(figsize=(7.6, 3.4), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    left.imshow(images[0], cmap="gray_r", vmin=0, vmax=1)
+    left.set_title("the input: pixels v", fontsize=10)
+    shown = right.imshow(images[0], cmap="RdBu_r", vmin=-3, vmax=3)
+    rows, cols = np.nonzero(fixed)
+    marks = right.scatter(cols, rows, s=14, c="k", marker="x", linewidths=0.8)
+    fig.colorbar(shown, ax=right, shrink=0.9).set_label("value of h_k (red > 0 > blue)", fontsize=9)
+    for ax in (left, right):
+        ax.set_axis_off()
+    title = fig.suptitle("", fontsize=11)
+    rgb = []
+    for image, text, marked in zip(images, titles, split):
+        shown.set_data(image)
+        marks.set_visible(marked)
+        right.set_title("h_k, factored-out pixels marked x" if marked else "h_k", fontsize=10)
+        title.set_text(text)
+        fig.canvas.draw()
+        rgb.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    return palette_pngs(rgb), titles
 
 
 def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80) -> Path:
