@@ -131,3 +131,66 @@ def test_sampler_refuses_what_it_cannot_draw_from():
         rl.data.sampler(lambda n, seed: seed.standard_normal((n, 2)))
     with pytest.raises(ValueError, match="seed"):
         rl.data.sampler("two_moons", seed=-1)
+
+
+def site_builder():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "build_site.py"
+    spec = importlib.util.spec_from_file_location("build_site_for_errors", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_site_build_refuses_an_output_that_holds_its_inputs(tmp_path, monkeypatch):
+    builder = site_builder()
+
+    def never(*args, **kwargs):
+        raise AssertionError("the refusal must come before anything is written or deleted")
+
+    monkeypatch.setattr(builder, "_write", never)  # so a broken refusal cannot touch the repository
+    monkeypatch.setattr(builder.shutil, "rmtree", never)
+    root = builder.ROOT
+    for out in (root, root / "notebooks", root.parent, root / "figures" / "x"):
+        with pytest.raises(ValueError, match="refusing to build the site into"):
+            builder.build(out)
+    (tmp_path / "notes.txt").write_text("someone's work")
+    with pytest.raises(ValueError, match="not a site built by this script"):
+        builder.build(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "someone's work"
+    assert (builder.ROOT / "notebooks").is_dir() and (builder.ROOT / "README.md").is_file()
+
+
+def test_a_failed_site_build_keeps_the_previous_site_and_names_a_bad_notebook(tmp_path, monkeypatch):
+    builder = site_builder()
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("the previous site")
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    (books / "01_ok.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    (books / "02_broken.ipynb").write_text('{"cells": [')
+    with pytest.raises(ValueError, match="02_broken.ipynb"):
+        builder.build(out, notebooks=books)
+    (books / "02_broken.ipynb").unlink()
+
+    def halfway(folder, *args):
+        (folder / "index.html").write_text("half a site")
+        raise RuntimeError("nbconvert fell over")
+
+    monkeypatch.setattr(builder, "_write", halfway)
+    with pytest.raises(RuntimeError, match="fell over"):
+        builder.build(out, notebooks=books)
+    assert (out / "index.html").read_text() == "the previous site"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+    def whole(folder, *args):
+        (folder / "index.html").write_text("the new site")
+        return {"index.html": 12}
+
+    monkeypatch.setattr(builder, "_write", whole)
+    assert builder.build(out, notebooks=books) == {"index.html": 12}
+    assert (out / "index.html").read_text() == "the new site"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "site"]

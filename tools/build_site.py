@@ -28,6 +28,7 @@ import importlib.util
 import re
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,26 +106,76 @@ def _index(readme: str, names: list[str], titles: dict[str, str]) -> str:
             f'<main class="realnvp-index">{body}</main></body></html>')
 
 
+def _check_output(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder that is, holds or sits inside the inputs, or is not a site: replacing it
+    would delete them (the repository root, ``notebooks/``) or someone's other files."""
+    for place in inputs:
+        place = place.resolve()
+        # Inside the repository is fine (site/ is the default), inside notebooks/ or figures/ is not.
+        if out == place or out in place.parents or (place != ROOT and place in out.parents):
+            raise ValueError(f"refusing to build the site into {out}: it is, holds or lies inside the "
+                             f"input {place}; choose a separate folder such as {ROOT / 'site'}")
+    if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / "index.html").is_file()):
+        raise ValueError(f"refusing to replace {out}: it is not empty and not a site built by this script "
+                         "(no index.html); remove it yourself or choose another folder")
+
+
+def _read(path: Path):
+    """One notebook, with an error that names its file (nbformat's alone does not)."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as err:
+        raise ValueError(f"{path}: not a readable notebook ({type(err).__name__}: {err})") from err
+
+
 def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT / "figures",
           readme: Path = ROOT / "README.md") -> dict[str, int]:
-    """Write the site into ``out`` (replaced); return each page's size in bytes, by path under ``out``."""
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
+    """Write the site into ``out`` (replaced); return each page's size in bytes, by path under ``out``.
+
+    Everything is read and checked first, then the site is built in a temporary folder beside
+    ``out`` and swapped in only when complete: a build that fails halfway leaves the previous site.
+    """
+    out = Path(out).resolve()
+    _check_output(out, [ROOT, Path(notebooks), Path(figures), Path(readme)])
+    paths = sorted(Path(notebooks).glob("[0-9]*.ipynb"))
+    books = {p.stem: _read(p) for p in paths}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide the site from a web server run by another user
+        sizes = _write(tmp, books, Path(figures), Path(readme), paths)
+        old = tmp.with_name(tmp.name + ".old")
+        if out.exists():
+            out.rename(old)
+        try:
+            tmp.rename(out)
+        except OSError:
+            if old.exists():
+                old.rename(out)  # the previous site back where it was
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return sizes
+
+
+def _write(out: Path, books: dict, figures: Path, readme: Path, paths: list[Path]) -> dict[str, int]:
+    """The site's files under ``out`` (an empty folder); each page's size in bytes."""
     (out / "notebooks").mkdir(parents=True)
     shutil.copytree(figures, out / "figures")
     shutil.copytree(MATHJAX, out / "static" / "mathjax", ignore=_other_languages)
     (out / "static" / "site.css").write_text(CSS)
     _sibling("html_manager").copy_into(out / "static" / "html-manager")
-    paths = sorted(Path(notebooks).glob("[0-9]*.ipynb"))
-    books = {p.stem: nbformat.read(p, as_version=4) for p in paths}
     names, titles = list(books), {name: _title(nb) or name for name, nb in books.items()}
     exporter = HTMLExporter(template_name="realnvp", extra_template_basedirs=[str(TEMPLATES)],
                             mathjax_url=MATHJAX_URL, widget_renderer_url=WIDGET_RENDERER_URL)
     sizes = {}
     for i, (name, nb) in enumerate(books.items()):
         resources = {"metadata": {"name": titles[name]}, "realnvp_nav": _nav(names, i, titles)}
-        page, _ = exporter.from_notebook_node(nb, resources=resources)
+        try:
+            page, _ = exporter.from_notebook_node(nb, resources=resources)
+        except Exception as err:
+            raise ValueError(f"{paths[i]}: nbconvert cannot render it ({type(err).__name__}: {err})") from err
         path = out / "notebooks" / f"{name}.html"
         path.write_text(_links(page, set(names)), encoding="utf-8")
         sizes[f"notebooks/{name}.html"] = path.stat().st_size
