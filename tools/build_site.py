@@ -15,6 +15,7 @@ wheel (the Jupyter project's packaged MathJax) copied into ``static/``, so a pag
 Layout (the notebooks' own ``../figures/x.gif`` links keep working)::
 
     site/index.html            the README, with the series' table linking to every page
+    site/contributing.html     CONTRIBUTING.md
     site/notebooks/NN_x.html   one page per notebook
     site/figures/              a copy of figures/
     site/static/               MathJax, the widget manager and site.css
@@ -23,9 +24,7 @@ Layout (the notebooks' own ``../figures/x.gif`` links keep working)::
 from __future__ import annotations
 
 import argparse
-import html
 import importlib.util
-import re
 import shutil
 import sys
 import tempfile
@@ -35,7 +34,6 @@ from pathlib import Path
 import jupyter_server_mathjax
 import nbformat
 from nbconvert import HTMLExporter
-from nbconvert.filters import markdown2html_mistune
 
 __all__ = ["build", "main"]
 
@@ -44,14 +42,6 @@ TEMPLATES = Path(__file__).resolve().parent / "site_template"
 MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 MATHJAX_URL = "../static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 WIDGET_RENDERER_URL = "../static/html-manager/embed.js"  # the widget manager, copied into the site
-CSS = """body{margin:0}.realnvp-nav{font:14px/1.5 sans-serif;padding:8px 16px;background:#f3f5f7;
-border-bottom:1px solid #dde}.realnvp-nav a{margin-right:1.2em}.realnvp-index{max-width:980px;
-margin:0 auto;padding:16px 24px;font:16px/1.55 sans-serif}.realnvp-index table{border-collapse:collapse}
-.realnvp-index td,.realnvp-index th{border:1px solid #ccd;padding:4px 8px;vertical-align:top}
-.realnvp-index pre{background:#f6f8fa;padding:8px;overflow:auto}.realnvp-index img{max-width:100%}
-.realnvp-widget:has(.widget-subarea)>img.jupyter-widget{display:none}"""
-
-
 def _other_languages(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if Path(folder).name == "localization" and n != "en"]
 
@@ -62,48 +52,6 @@ def _sibling(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _title(nb) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#\s+(.+)$", cell.source, re.M)
-            if match:
-                return match.group(1).strip()
-    return ""
-
-
-def _links(page: str, stems: set[str]) -> str:
-    """Links between notebooks go to their pages; the README link goes to the index."""
-    def to_page(m: re.Match) -> str:
-        return f'href="{m.group(1)}.html{m.group(2) or ""}"' if m.group(1) in stems else m.group(0)
-
-    page = re.sub(r'href="([0-9][^"/]*)\.ipynb(#[^"]*)?"', to_page, page)
-    return page.replace('href="../README.md"', 'href="../index.html"')
-
-
-def _nav(names: list[str], i: int, titles: dict[str, str]) -> str:
-    parts = ['<a href="../index.html">RealNVP, layer by layer: all notebooks</a>']
-    if i > 0:
-        parts.append(f'<a href="{names[i - 1]}.html">← {html.escape(titles[names[i - 1]])}</a>')
-    if i + 1 < len(names):
-        parts.append(f'<a href="{names[i + 1]}.html">{html.escape(titles[names[i + 1]])} →</a>')
-    return "".join(parts)
-
-
-def _index(readme: str, names: list[str], titles: dict[str, str]) -> str:
-    """The README as the front page under a bar linking every page; notebooks named in its table link too."""
-    body = markdown2html_mistune(readme)
-    pages = "".join(f'<a href="notebooks/{n}.html">{html.escape(titles[n])}</a>' for n in names)
-    for name in names:
-        link = f'<a href="notebooks/{name}.html"><code>{name}</code></a>'
-        body = body.replace(f"<code>{name}</code>", link)
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<title>RealNVP, layer by layer</title><link rel="icon" href="data:,">'
-            '<link rel="stylesheet" href="static/site.css"></head>'
-            f'<body><nav class="realnvp-nav">{pages}</nav>'
-            f'<main class="realnvp-index">{body}</main></body></html>')
 
 
 def _check_output(out: Path, inputs: list[Path]) -> None:
@@ -164,23 +112,30 @@ def _write(out: Path, books: dict, figures: Path, readme: Path, paths: list[Path
     (out / "notebooks").mkdir(parents=True)
     shutil.copytree(figures, out / "figures")
     shutil.copytree(MATHJAX, out / "static" / "mathjax", ignore=_other_languages)
-    (out / "static" / "site.css").write_text(CSS)
+    pages = _sibling("site_pages")
+    (out / "static" / "site.css").write_text(pages.CSS)
     _sibling("html_manager").copy_into(out / "static" / "html-manager")
-    names, titles = list(books), {name: _title(nb) or name for name, nb in books.items()}
+    names, titles = list(books), {name: pages.title(nb) or name for name, nb in books.items()}
     exporter = HTMLExporter(template_name="realnvp", extra_template_basedirs=[str(TEMPLATES)],
                             mathjax_url=MATHJAX_URL, widget_renderer_url=WIDGET_RENDERER_URL)
     sizes = {}
     for i, (name, nb) in enumerate(books.items()):
-        resources = {"metadata": {"name": titles[name]}, "realnvp_nav": _nav(names, i, titles)}
+        resources = {"metadata": {"name": titles[name]}, "realnvp_nav": pages.nav(names, i, titles)}
         try:
             page, _ = exporter.from_notebook_node(nb, resources=resources)
         except Exception as err:
             raise ValueError(f"{paths[i]}: nbconvert cannot render it ({type(err).__name__}: {err})") from err
         path = out / "notebooks" / f"{name}.html"
-        path.write_text(_links(page, set(names)), encoding="utf-8")
+        path.write_text(pages.toc(pages.links(page, set(names))), encoding="utf-8")
         sizes[f"notebooks/{name}.html"] = path.stat().st_size
-    (out / "index.html").write_text(_index(Path(readme).read_text(), names, titles), encoding="utf-8")
-    sizes["index.html"] = (out / "index.html").stat().st_size
+    for source, target in pages.MARKDOWN_PAGES.items():
+        source = Path(readme) if target == "index.html" else Path(readme).parent / source
+        if not source.is_file():  # a test's bare README: no contributing page to render
+            continue
+        text = source.read_text()
+        heading = "RealNVP, layer by layer" + ("" if target == "index.html" else f": {source.name}")
+        (out / target).write_text(pages.markdown_page(text, heading, names, titles), encoding="utf-8")
+        sizes[target] = (out / target).stat().st_size
     return sizes
 
 
