@@ -122,8 +122,8 @@ def test_quadrants_and_grid_helpers():
 def test_frames_hold_every_state_on_fixed_axes(flow):
     lim = frames.depth_lim(flow, n=100)
     f = frames.depth_frames(flow, "generation", n=100, lim=lim, grid_n=16)
-    assert len(f) == len(flow) + 1 == len(f.titles) == len(f.density) == len(f.logdet)
-    assert f.density[0].shape == (16, 16) and f.lines[0].shape[-1] == 2
+    assert len(f) == len(flow) + 1 == len(f.titles) == len(f.log_density) == len(f.logdet)
+    assert f.log_density[0].shape == (16, 16) and f.lines[0].shape[-1] == 2
     np.testing.assert_allclose(f.points[-1], flow.inverse(flow.base_sample(100, seed=0))[0].detach())
     inside = [(lim[0][0] <= p[:, 0]) & (p[:, 0] <= lim[0][1]) for p in f.points]
     assert np.mean(np.concatenate(inside)) > 0.97

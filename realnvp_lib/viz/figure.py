@@ -17,7 +17,9 @@ from .style import label_colors
 __all__ = ["FrameFigure"]
 
 CRISP = {"text.antialiased": False, "lines.antialiased": False, "patch.antialiased": False}
-PANEL_TITLES = {"points": "points and grid", "density": "density", "logdet": "log|det J| of the last step"}
+PANEL_TITLES = {"points": "points and grid", "density": "log q", "logdet": "log|det J| of the last step"}
+SOURCE = {"points": "points", "density": "log_density", "logdet": "logdet"}  # the Frames field of a panel
+LOG_Q_RANGE = 8.0  # nats shown below the highest log q of all frames: one colour scale for every frame
 
 
 class FrameFigure:
@@ -31,7 +33,7 @@ class FrameFigure:
     background to reuse).
     """
 
-    def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 2.6,
+    def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 3.0,
                  dpi: int = 80, point_size: float = 3.0):
         # A moving box redraws its ticks every frame: aliased text halves what they cost in a GIF.
         self._rc = CRISP if frames.lims is not None else {}
@@ -41,8 +43,10 @@ class FrameFigure:
     def _build(self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int,
                point_size: float) -> None:
         self.frames = frames
-        self.panels = list(panels or [p for p in PANEL_TITLES if p == "points" or getattr(frames, p)])
-        self.fig = Figure(figsize=(size * len(self.panels), size * 1.05), dpi=dpi, layout="constrained")
+        self.panels = list(panels or [p for p in PANEL_TITLES if getattr(frames, SOURCE[p]) is not None])
+        bars = sum(p in ("density", "logdet") for p in self.panels)  # each map has a colourbar beside it
+        self.fig = Figure(figsize=(size * len(self.panels) + 0.85 * bars, size * 1.1), dpi=dpi,
+                          layout="constrained")
         FigureCanvasAgg(self.fig)
         axes = self.fig.subplots(1, len(self.panels), squeeze=False).ravel()
         self.axes = dict(zip(self.panels, axes))
@@ -60,8 +64,11 @@ class FrameFigure:
                          for idx, c in zip(self.groups, colors)]
         self.images = {}
         if "density" in self.axes:
-            self.images["density"] = heatmap(self.axes["density"], frames.density[0], lim,
-                                                      vmin=0, title=frames.density_title)
+            top = max(float(d.max()) for d in frames.log_density)
+            self.images["density"] = heatmap(self.axes["density"], frames.log_density[0], lim,
+                                             vmin=top - LOG_Q_RANGE, vmax=top, title=frames.density_title)
+            self.fig.colorbar(self.images["density"], ax=self.axes["density"], shrink=0.7,
+                              label="nats (one scale for every frame)")
         if "logdet" in self.axes:
             self.images["logdet"] = heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
                                                      -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
@@ -75,7 +82,7 @@ class FrameFigure:
             if self.follow:
                 ax.set(xlabel="coordinate 1", ylabel="coordinate 2")
             else:
-                ax.set(xticks=[], yticks=[])  # the box is fixed and stated in the notebook
+                ax.tick_params(labelsize=9, length=2)  # the same box in every frame
         self.title = self.fig.suptitle(frames.titles[0])
         if self.follow:
             self.k = -1
@@ -115,8 +122,7 @@ class FrameFigure:
             dots.set_offsets(f.points[k][idx])
         self.lines.set_segments(list(f.lines[k]))
         if "density" in self.images:
-            self.images["density"].set_data(f.density[k])
-            self.images["density"].set_clim(0, float(f.density[k].max()))
+            self.images["density"].set_data(f.log_density[k])
         if "logdet" in self.images:
             self.images["logdet"].set_data(f.logdet[k])
             self.ghost.set_offsets(f.points[k])

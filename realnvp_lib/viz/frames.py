@@ -26,8 +26,9 @@ DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines 
 class Frames:
     """One entry per state: points ``(B, 2)``, grid polylines ``(L, M, 2)``, a title; fixed ``lim``.
 
-    ``labels`` colour the points (``palette`` "moons" or "quadrants"); ``density`` (p, not log p)
-    and ``logdet`` are optional ``(n, n)`` grids over ``lim`` (row i at y_i, as ``imshow`` wants).
+    ``labels`` colour the points (``palette`` "moons" or "quadrants"); ``log_density`` (the model's
+    log q, in nats) and ``logdet`` are optional ``(n, n)`` grids over ``lim`` (row i at y_i, as
+    ``imshow`` wants).
     """
 
     name: str
@@ -37,9 +38,9 @@ class Frames:
     labels: np.ndarray
     palette: str
     lim: tuple[tuple[float, float], tuple[float, float]]
-    density: list[np.ndarray] | None = None
+    log_density: list[np.ndarray] | None = None
     logdet: list[np.ndarray] | None = None
-    density_title: str = "density at this depth"
+    density_title: str = r"model log-density $\log q_k(x)$"
     lims: list[tuple] | None = None  # a box per frame (then drawn with ticks) instead of the fixed ``lim``
 
     def __len__(self) -> int:
@@ -133,7 +134,7 @@ def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=N
     frames = Frames(direction, points, grid, titles, labels.numpy(),
                     "moons" if direction == "inference" else "quadrants", lim)
     if maps:
-        frames.density = [np.exp(_grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n))
+        frames.log_density = [_grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n)
                           for k in range(K + 1)]
         frames.logdet = [_grid_maps(paths.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
     return frames
@@ -159,21 +160,21 @@ def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=
 
 def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 1000, seed: int = 0,
                     lim=None, grid_n: int = 64) -> Frames:
-    """One frame per ``fit`` snapshot: samples from the same base draws, the warped latent grid, p(x).
+    """One frame per ``fit`` snapshot: samples from the same base draws, the warped latent grid, log q(x).
 
     ``flow`` gives the architecture (its weights are not changed); ``snapshots`` come from
     ``fit(..., snapshot_every=...)`` as ``(step, state_dict)``.
     """
     model = copy.deepcopy(flow)
     z, labels, lines = start_points(flow, "generation", n, seed)
-    points, grid, density, titles = [], [], [], []
+    points, grid, log_density, titles = [], [], [], []
     lim = lim or fit_lim([data.two_moons(n, seed=seed).numpy()], pad=0.3)
     for step, state in snapshots:
         model.load_state_dict(state)
         with torch.no_grad():
             points.append(model.inverse(z)[0].numpy())
             grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
-        density.append(np.exp(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n)))
+        log_density.append(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n))
         titles.append(f"samples after {step} training steps")
-    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim, density=density,
-                  density_title="model density p(x)")
+    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim,
+                  log_density=log_density, density_title=r"model log-density $\log q(x)$")

@@ -46,13 +46,14 @@ def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, 
 
 
 def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count: int = 6,
-                size: float = 2.2, grid_n: int = 80, rows=ROWS) -> Figure:
+                size: float = 3.2, grid_n: int = 80, rows=ROWS) -> Figure:
     """The static twin of the depth slider: ``count`` depths side by side, one row per panel.
 
     Rows: the points on the pushed coordinate grid; ``log q_k``, the model's log-density of state k
     (one colour scale for the row); ``log|det J|`` of step k where its points landed (red: the step
     stretched area there, blue: squeezed). Each depth has its own square box, shared by its column,
-    so the data and the Gaussian both fill their panels. ``size`` inches per panel (dpi 80: 176 px).
+    so the data and the Gaussian both fill their panels. ``size`` inches per panel (at 80 dpi the
+    panels come out at least 200 px square, labels at 9 pt).
     """
     x, labels, lines = start_points(flow, direction, n, seed)
     states = path_states(flow, x, direction)
@@ -81,7 +82,7 @@ def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count:
             else:
                 art[name] = panels.heatmap(ax, logdet, lim, "RdBu_r", -bound, bound)
                 ax.scatter(*states[k].numpy().T, s=0.3, c="k", alpha=0.2, linewidths=0)
-            ax.tick_params(labelsize=7, length=2)
+            ax.tick_params(labelsize=9, length=2)
         axes[-1, col].set_xlabel("coordinate 1")
     for row, name in enumerate(rows):
         axes[row, 0].set_ylabel(ROW_LABELS[name] + "\ncoordinate 2")
@@ -92,7 +93,7 @@ def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count:
 
 
 @torch.no_grad()
-def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 2.2) -> Figure:
+def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 3.0) -> Figure:
     """Top row: g_k, part-way along the generation path. Bottom: the 2018 blog's ``inverse(z, k)``."""
     z = flow.base_sample(n, seed=seed)
     colors = label_colors(paths.quadrants(z), "quadrants")
@@ -106,7 +107,7 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, siz
         panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$", s=1.5)
         panels.scatter(axes[1, col], short[col], colors, lim, f"inverse(z, {k})", s=1.5)
         for ax in axes[:, col]:
-            ax.tick_params(labelsize=7, length=2)
+            ax.tick_params(labelsize=9, length=2)
     axes[0, 0].set_ylabel(f"generation path of\nthe full flow ({len(flow)} steps)")
     axes[1, 0].set_ylabel("the blog's inverse(z, k):\nsample of a k-step model")
     fig.suptitle("same z, colour = its quadrant; each column has its own box")
