@@ -132,7 +132,7 @@ class FrameSlider(widgets.VBox):
 
     @property
     def nbytes(self) -> int:
-        """Encoded size of every frame together (the saved widget state is about 4/3 of it: base64)."""
+        """Encoded size of every frame together (the saved widget state is about 1.8 times it)."""
         return sum(len(f) for frames, _ in self.sets.values() for f in frames)
 
     def __len__(self) -> int:
@@ -167,6 +167,8 @@ def _checked_sets(sets) -> dict[str, tuple[list[bytes], list[str]]]:
         raise ValueError("a slider needs a dict {name: (frames, titles)} with at least one set of frames")
     out, total = {}, 0
     for name, pair in sets.items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise TypeError(f"set {name!r}: expected a pair (frames, titles), got {type(pair).__name__}")
         frames, titles = pair
         frames, titles = list(frames), [str(t) for t in titles]
         _check_count(len(frames), f"set {name!r}")
