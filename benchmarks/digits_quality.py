@@ -24,7 +24,7 @@ def main() -> None:
     train, test = ri.digits("train"), ri.digits("test")
     flow = ri.image_realnvp()
     print(f"architecture: {flow.config}")
-    print(f"recipe: {ri.TrainConfig()}")
+    print(f"recipe: {ri.digits_recipe()}")
     print(f"parameters: {sum(p.numel() for p in flow.parameters()):,}; steps K = {len(flow)}\n")
     print(f"{'seed':>4}  {'test bpd':>16}  {'best val':>8}  {'epoch':>5}  {'seconds':>7}  {'cpu s':>6}")
     rows = []
@@ -32,7 +32,8 @@ def main() -> None:
         flow, history = ri.trained_digits_flow(seed=seed, cache_dir=None, progress=False)
         bpd, se = ri.bits_per_dim(flow, test, n_samples=args.draws, seed=0)
         rows.append((bpd, history.seconds, history.cpu_seconds))
-        print(f"{seed:>4}  {bpd:>9.4f} ± {se:.4f}  {history.best_val_bpd:>8.4f}  {history.best_epoch:>5}  "
+        epoch = history.best_step // ri.steps_per_epoch()
+        print(f"{seed:>4}  {bpd:>9.4f} ± {se:.4f}  {history.best_score:>8.4f}  {epoch:>5}  "
               f"{history.seconds:>7.1f}  {history.cpu_seconds:>6.1f}", flush=True)
     bpds, secs, cpus = zip(*rows)
     spread = f" (sd {statistics.stdev(bpds):.4f})" if len(bpds) > 1 else ""

@@ -35,11 +35,20 @@ def _check_dtype(batch: Tensor, flow: Flow, name: str) -> None:
                          f"e.g. data.to({weights[0]}) or flow.to({batch.dtype})")
 
 
-def batches(data: Data, batch_size: int, seed: int, flow: Flow) -> Iterator[Tensor]:
+def batches(data: Data, batch_size: int, seed: int, flow: Flow,
+            check: Callable[[Tensor], None] | None = None) -> Iterator[Tensor]:
     """Yield batches: fresh ones from a callable, or shuffled epochs of a tensor; validated up front.
 
     Batches are detached: a data tensor that requires grad must not collect gradients from training.
+    ``check(data)``, if given, replaces the float ``(N, *event)`` checks: the data is then raw (integer
+    images) and the training objective turns each batch into the flow's input (dequantization).
     """
+    if check is not None:
+        if not isinstance(data, Tensor):
+            raise ValueError(f"with a training objective that prepares its batches, data must be a tensor, "
+                             f"got {type(data).__name__}")
+        check(data)
+        return _tensor_batches(data.detach(), batch_size, seed)
     event = flow.event
     if callable(data) and not isinstance(data, Tensor):
         first = _draw(data, batch_size)

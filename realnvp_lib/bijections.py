@@ -2,7 +2,8 @@
 
 Every bijection is an ``nn.Module`` with
 
-* ``forward(x) -> (y, logdet)``: data -> latent direction, ``x: (B, D)``, ``logdet: (B,)``;
+* ``forward(x) -> (y, logdet)``: data -> latent direction, ``x: (B, D)`` (or an image batch
+  ``(B, C, H, W)``), ``logdet: (B,)``;
 * ``inverse(y) -> (x, logdet)``: latent -> data, ``logdet`` of the inverse map (= minus forward's).
 
 ``logdet`` is always log |det J| of the map that was actually applied, one number per sample.
@@ -15,6 +16,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .masks import alternating_mask, checkerboard_mask, half_mask
 from .validation import check_batch, check_mask
 
 __all__ = ["ACTIVATIONS", "AffineCoupling", "Bijection", "affine", "alternating_mask", "checkerboard_mask",
@@ -93,72 +95,54 @@ class AffineCoupling(Bijection):
         n_hidden: int = 2,
         scale_bound: float | None = 3.0,
         activation: str = "relu",
+        net: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        mask = check_mask(mask)
+        # A (D,) mask for (B, D) flows; an image mask (C, H, W) comes with its own conditioner ``net``
+        # (a conv net, ``images.conv_net``): the equation below is the same for both.
+        image = isinstance(mask, Tensor) and mask.dim() > 1
+        mask = check_mask(mask.reshape(-1)).view(mask.shape) if image else check_mask(mask)
+        if image and net is None:
+            raise ValueError(f"an image mask {tuple(mask.shape)} needs a conditioner net= "
+                             "(e.g. images.ConvNet(mask))")
         finite = isinstance(scale_bound, (int, float)) and 0 < scale_bound < math.inf
         if scale_bound is not None and not finite:
             raise ValueError(f"scale_bound must be a finite positive number (the largest |s|), or None for "
                              f"an unbounded scale; got {scale_bound!r}")
+        self.shape = tuple(mask.shape)
         self.dim = mask.numel()
         self.scale_bound = scale_bound
         self.register_buffer("mask", mask)
-        self.net = mlp(self.dim, 2 * self.dim, hidden, n_hidden, activation)
+        self.net = net if net is not None else mlp(self.dim, 2 * self.dim, hidden, n_hidden, activation)
+
+    @property
+    def event(self) -> int | tuple[int, ...]:
+        """One sample's shape: ``D`` for a vector mask, ``(C, H, W)`` for an image mask."""
+        return self.dim if len(self.shape) == 1 else self.shape
 
     def bounded_scale(self, raw_s: Tensor) -> Tensor:
         """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``."""
         return raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
 
     def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
-        """Return ``(s, t)``, each ``(B, D)``, already zero on the pass-through coordinates."""
-        raw_s, t = self.net(x_cond).chunk(2, dim=1)
+        """Return ``(s, t)``, each shaped like ``x``, already zero on the pass-through coordinates."""
+        raw_s, t = self.net(x_cond).chunk(2, dim=1)  # features (or channels) 0..D-1 are s, the rest t
         free = 1 - self.mask
         # Masking here, not after the sum, keeps the log-det to the coordinates that move.
         return self.bounded_scale(raw_s) * free, t * free
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``x: (B, D) -> (y: (B, D), logdet: (B,))``, data -> latent."""
-        check_batch(x, self.dim)
+        """``x: (B, D) -> (y: (B, D), logdet: (B,))``, data -> latent (or ``(B, C, H, W)``)."""
+        check_batch(x, self.event)
         s, t = self.scale_shift(x * self.mask)
-        return affine(x, s, t), s.sum(dim=1)
+        return affine(x, s, t), s.flatten(1).sum(dim=1)
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
         """``y: (B, D) -> (x: (B, D), logdet: (B,))``; s and t are re-evaluated, never inverted."""
-        check_batch(y, self.dim, "y")
+        check_batch(y, self.event, "y")
         s, t = self.scale_shift(y * self.mask)  # y*b = x*b: the conditioner sees the same input
-        return affine(y, s, t, inverse=True), -s.sum(dim=1)
+        return affine(y, s, t, inverse=True), -s.flatten(1).sum(dim=1)
 
     def extra_repr(self) -> str:
-        return f"mask={self.mask.int().tolist()}, scale_bound={self.scale_bound}"
-
-
-def half_mask(dim: int, first: bool = True) -> Tensor:
-    """``(D,)`` mask with the first ``D // 2`` coordinates passed through (or the rest, if not ``first``).
-
-    >>> half_mask(5).tolist()
-    [1.0, 1.0, 0.0, 0.0, 0.0]
-    """
-    m = torch.zeros(dim)
-    m[: dim // 2] = 1
-    return m if first else 1 - m
-
-
-def alternating_mask(dim: int, even: bool = True) -> Tensor:
-    """``(D,)`` mask passing through every other coordinate (0, 2, 4, ... if ``even``).
-
-    >>> alternating_mask(5).tolist()
-    [1.0, 0.0, 1.0, 0.0, 1.0]
-    """
-    m = (torch.arange(dim) % 2 == 0).to(torch.get_default_dtype())
-    return m if even else 1 - m
-
-
-def checkerboard_mask(height: int, width: int, even: bool = True) -> Tensor:
-    """Flattened ``(height * width,)`` checkerboard mask of an image (Dinh et al. 2017, fig. 3).
-
-    >>> checkerboard_mask(2, 3).view(2, 3).tolist()
-    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
-    """
-    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
-    m = ((i + j) % 2 == 0).to(torch.get_default_dtype()).reshape(-1)
-    return m if even else 1 - m
+        mask = self.mask.int().tolist() if len(self.shape) == 1 else f"{self.shape} image mask"
+        return f"mask={mask}, scale_bound={self.scale_bound}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -10,7 +12,8 @@ import torch
 
 from .flow import Flow, realnvp
 
-__all__ = ["check_state", "load_flow", "read_checkpoint", "save_flow", "write_atomically"]
+__all__ = ["check_state", "load_flow", "load_trained", "read_checkpoint", "recipe_path", "save_flow",
+           "write_atomically"]
 
 
 def _builder(name: str):
@@ -30,7 +33,13 @@ def _builder_name(flow: Flow) -> str:
     return "image_realnvp" if isinstance(flow, ImageFlow) else "realnvp"
 
 
-def save_flow(flow: Flow, path: str | Path) -> None:
+def recipe_path(cache_dir: str | Path, stem: str, recipe: dict) -> Path:
+    """``cache_dir/stem_<digest>.pt``: the name changes whenever anything in ``recipe`` (JSON) changes."""
+    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(cache_dir) / f"{stem}_{digest}.pt"
+
+
+def save_flow(flow: Flow, path: str | Path, recipe: dict | None = None, history: dict | None = None) -> None:
     """Write the flow's builder, config and weights to ``path`` (loadable with ``weights_only``).
 
     Flows built by ``rl.realnvp`` or ``images.image_realnvp`` are stored with their whole config (scale
@@ -38,7 +47,8 @@ def save_flow(flow: Flow, path: str | Path) -> None:
     would refuse is refused here, before anything is written: a flow its config does not rebuild
     (a step added or replaced by hand), NaN or inf weights, a mask or permutation edited. The file
     is written next to ``path`` and renamed into place, so an interrupted save never leaves a
-    half-written checkpoint where a good one was.
+    half-written checkpoint where a good one was. ``recipe`` (how it was trained, plain JSON values)
+    and ``history`` (a dict of plain values) are stored beside it: ``load_trained`` checks the first.
     """
     if not isinstance(flow, Flow) or not flow.config:
         raise ValueError("save_flow needs a flow built by rl.realnvp(...) or images.image_realnvp(...) "
@@ -51,7 +61,25 @@ def save_flow(flow: Flow, path: str | Path) -> None:
         raise ValueError(f"save_flow refuses this flow: its config does not rebuild it ({err}), so "
                          "load_flow could not load it") from err
     check_state(state, expected, f"save_flow refuses this flow (nothing written to {path})")
-    write_atomically({"builder": name, "config": flow.config, "state_dict": state}, path)
+    blob = {"builder": name, "config": flow.config, "state_dict": state}
+    if recipe is not None:
+        blob["recipe"] = json.loads(json.dumps(recipe))  # plain values only: loadable with weights_only
+    if history is not None:
+        blob["history"] = history
+    write_atomically(blob, path)
+
+
+def load_trained(path: str | Path, recipe: dict) -> tuple[Flow, dict]:
+    """``(flow, history)`` saved by ``save_flow(..., recipe, history)``; ``ValueError`` naming the entries
+    of the stored recipe that differ from ``recipe`` (another architecture or training), or if corrupt."""
+    blob = read_checkpoint(path, {"config", "state_dict", "recipe"})
+    want = json.loads(json.dumps(recipe))
+    if blob["recipe"] != want:
+        got = blob["recipe"] if isinstance(blob["recipe"], dict) else {}
+        diff = [f"{k}={got.get(k)!r} (wanted {v!r})" for k, v in want.items() if got.get(k) != v]
+        raise ValueError(f"{path} was trained by another recipe or architecture: {', '.join(diff)[:400]}")
+    history = blob.get("history")
+    return load_flow(path), history if isinstance(history, dict) else {}
 
 
 def write_atomically(blob: dict, path: str | Path) -> None:

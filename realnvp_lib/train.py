@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm.std import tqdm
 
 from .batches import Data, batches
@@ -16,7 +17,7 @@ from .flow import Flow
 from .recipe import FitConfig, lr_factor
 from .validation import NonFiniteInputError
 
-__all__ = ["History", "NonFiniteLossError", "fit"]
+__all__ = ["History", "NonFiniteLossError", "Validation", "fit", "negative_log_likelihood"]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -42,13 +43,37 @@ class History:
     interrupted: bool = False  # ended early by KeyboardInterrupt (the Jupyter stop button)
     snapshots: list[tuple[int, dict[str, Tensor]]] = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # processor time of this process (less than seconds on a shared CPU)
+    val_steps: list[int] = field(default_factory=list)  # steps done when each validation score was taken
+    val_scores: list[float] = field(default_factory=list)
+    best_step: int = 0  # the validated step whose weights the flow ends with (with a Validation)
+    best_score: float = math.inf
 
     @property
     def steps(self) -> int:
         return len(self.losses)
 
 
-def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool = True,
+def negative_log_likelihood(flow: Flow, batch: Tensor) -> Tensor:
+    """The default objective: ``-log q(x)``, ``batch: (B, ...) -> (B,)`` in nats."""
+    return -flow.log_prob(batch)
+
+
+@dataclass
+class Validation:
+    """A held-out score ``score(flow) -> float`` (lower is better) taken every ``every`` steps and at the
+    end; ``fit`` then ends with the weights of the best score (early stopping without stopping)."""
+
+    score: Callable[[Flow], float]
+    every: int
+
+    def __post_init__(self) -> None:
+        if not callable(self.score) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"Validation needs a callable score and every >= 1 steps, got {self!r}")
+
+
+def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool = True, *,
+        objective: Callable[[Flow, Tensor], Tensor] | None = None, validation: Validation | None = None,
         **overrides) -> History:
     """Train ``flow`` by minimising the mean negative log-likelihood ``-log q(x)`` with Adam.
 
@@ -61,7 +86,12 @@ def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool 
     * A ``KeyboardInterrupt`` (the stop button) ends training early and keeps what was learned: the
       returned ``History`` has ``interrupted=True``.
 
-    Returns a ``History``; the flow is left in eval mode holding the averaged weights.
+    Two strategies make the same loop train image flows: ``objective(flow, batch) -> (B,)`` nats
+    (default ``-flow.log_prob(batch)``; the images' dequantization is one, with a ``check(data)`` for
+    the raw integer images and, if it is an ``nn.Module``, parameters trained jointly), and a
+    ``Validation`` whose best score's weights the flow ends with. ``weight_decay > 0`` uses AdamW.
+
+    Returns a ``History``; the flow is left in eval mode holding the averaged (or best) weights.
     """
     if not isinstance(flow, Flow):
         raise TypeError(f"fit trains an rl.Flow (e.g. rl.realnvp(...)), got {type(flow).__name__}")
@@ -73,24 +103,31 @@ def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool 
         raise TypeError(f"config must be an rl.FitConfig, got {type(config).__name__}; for a dict d use "
                         "fit(flow, data, **d) or config=rl.FitConfig(**d)")
     cfg = replace(config or FitConfig(), **overrides)
-    stream = batches(data, cfg.batch_size, cfg.seed, flow)
+    if validation is not None and not isinstance(validation, Validation):
+        raise TypeError(f"validation must be an rl.train.Validation, got {type(validation).__name__}")
+    stream = batches(data, cfg.batch_size, cfg.seed, flow, getattr(objective, "check", None))
     with threads(cfg.threads):  # the caller's setting comes back even if training stops with an error
-        return _train(flow, stream, cfg, progress)
+        return _train(flow, stream, cfg, progress, objective or negative_log_likelihood, validation)
 
 
-def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
+def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, validation) -> History:
     """The optimisation loop of ``fit``, under an already validated ``cfg``."""
-    params = [p for p in flow.parameters() if p.requires_grad]
+    extra = list(objective.parameters()) if isinstance(objective, nn.Module) else []
+    params = [p for p in [*flow.parameters(), *extra] if p.requires_grad]
     # fused=True runs Adam as one kernel over all parameters: same updates, several times faster
     # on the CPU than the per-tensor default for these many small tensors.
-    opt = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=True)
+    if cfg.weight_decay:
+        opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
+    else:
+        opt = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=True)
+    best = None
     # The running average only ever absorbs weights whose loss was finite, and without one a copy
     # of the last such weights is kept: either way a failure can hand back usable weights.
     live = list(flow.parameters())
     kept = [p.detach().clone() for p in live]
     history = History(config=asdict(cfg))
     flow.train()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     bar = tqdm(total=cfg.steps, desc="training", disable=not progress, mininterval=0.5)
     failure: NonFiniteLossError | None = None
     error: Exception | None = None
@@ -109,7 +146,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
                     f".history holds the {history.steps} finished steps.", history)
                 break
             try:
-                loss = -flow.log_prob(batch).mean()
+                loss = objective(flow, batch).mean()
             except NonFiniteInputError:  # a step's output overflowed and the next step refused it
                 loss = batch.new_tensor(math.inf)
             value = loss.item()
@@ -126,6 +163,8 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
             history.lrs.append(lr)
             if cfg.snapshot_every and step % cfg.snapshot_every == 0:
                 history.snapshots.append((step, _weights(flow, kept) if cfg.ema else _state(flow)))
+            if validation is not None and ((step + 1) % validation.every == 0 or step + 1 == cfg.steps):
+                best = _validate(flow, objective, validation, history, best)
             bar.update()
             if step % 50 == 0:
                 bar.set_postfix(nll=f"{value:.3f}", refresh=False)
@@ -144,10 +183,17 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
             _absorb(kept, live, step + 1, cfg.ema)
     if cfg.ema or failure is not None or not all(bool(torch.isfinite(p).all()) for p in live):
         flow.load_state_dict(_weights(flow, kept))
+    if best is not None and failure is None:  # the best validated weights, the objective's with them
+        flow.load_state_dict(best[0])
+        if best[1] is not None:
+            objective.load_state_dict(best[1])
     if cfg.snapshot_every:
         history.snapshots.append((history.steps, _state(flow)))
     history.seconds = time.perf_counter() - start
+    history.cpu_seconds = time.process_time() - cpu_start
     flow.eval()
+    if isinstance(objective, nn.Module):
+        objective.eval()
     if history.interrupted:
         print(f"training interrupted after {history.steps} of {cfg.steps} steps: the flow keeps what it "
               "learned" + (" (weight average applied)" if cfg.ema else "") + "; History.interrupted = True")
@@ -162,6 +208,18 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool) -> History:
                        f"in eval mode; this error's .history holds the {history.steps} finished steps")
         raise error
     return history
+
+
+def _validate(flow: Flow, objective, validation: Validation, history: History, best):
+    """Score the flow on held-out data; return the (flow, objective) weights of the best score so far."""
+    score = float(validation.score(flow))
+    flow.train()
+    history.val_steps.append(history.steps)
+    history.val_scores.append(score)
+    if score < history.best_score:
+        history.best_score, history.best_step = score, history.steps
+        best = (_state(flow), _state(objective) if isinstance(objective, nn.Module) else None)
+    return best
 
 
 def _schedule_step(step: int, cfg: FitConfig, start: float) -> int:

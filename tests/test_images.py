@@ -9,10 +9,11 @@ import pytest
 import torch
 
 import realnvp_lib as rl
+from realnvp_lib import actnorm as norm
 from realnvp_lib import images as ri
 from realnvp_lib.calculus import jacobian
-from realnvp_lib.images import cache, norm
-from realnvp_lib.images.train import DigitsHistory, TrainConfig, train_digits
+from realnvp_lib.images import cache
+from realnvp_lib.images.train import digits_recipe, train_digits
 from realnvp_lib.perturb import randomize
 from realnvp_lib.viz import digits
 
@@ -26,7 +27,7 @@ def pixels(n: int = 6, dtype=torch.float64, seed: int = 0) -> torch.Tensor:
 
 def squeezed_coupling(keep: int | None = None) -> torch.nn.Module:
     c = keep or 4
-    inner = ri.ConvCoupling(ri.checkerboard((c, 4, 4)), hidden=8)
+    inner = ri.conv_coupling(ri.checkerboard((c, 4, 4)), hidden=8)
     return ri.InSqueezed(ri.FactorOut(inner, keep) if keep else inner)
 
 
@@ -34,9 +35,9 @@ def image_layers() -> dict[str, torch.nn.Module]:
     """One of every image bijection, each mapping (B, 1, 8, 8) to itself, with random weights."""
     actnorm = norm.ActNorm(SHAPE)
     layers = {
-        "checkerboard": ri.ConvCoupling(ri.checkerboard(SHAPE), hidden=8),
-        "checkerboard_odd": ri.ConvCoupling(ri.checkerboard(SHAPE, even=False), hidden=8, n_blocks=2),
-        "channel": ri.InSqueezed(ri.ConvCoupling(ri.channel_mask((4, 4, 4)), hidden=8)),
+        "checkerboard": ri.conv_coupling(ri.checkerboard(SHAPE), hidden=8),
+        "checkerboard_odd": ri.conv_coupling(ri.checkerboard(SHAPE, even=False), hidden=8, n_blocks=2),
+        "channel": ri.InSqueezed(ri.conv_coupling(ri.channel_mask((4, 4, 4)), hidden=8)),
         "squeezed_checkerboard": squeezed_coupling(),
         "factor_out": squeezed_coupling(keep=2),
         "actnorm": actnorm,
@@ -116,7 +117,7 @@ def test_masks():
     ch = ri.channel_mask((4, 4, 4))
     assert ch[:2].eq(1).all() and ch[2:].eq(0).all()
     with pytest.raises(ValueError):
-        ri.ConvCoupling(torch.ones(1, 8, 8))
+        ri.conv_coupling(torch.ones(1, 8, 8))
     with pytest.raises(ValueError):
         ri.channel_mask((1, 8, 8))
 
@@ -188,8 +189,9 @@ def test_actnorm_data_init_standardizes():
     assert y.mean(0).abs().max() < 1e-6 and (y.std(0) - 1).abs().max() < 1e-2
 
 
-def tiny_config(**kw) -> TrainConfig:
-    return TrainConfig(**{"epochs": 2, "batch_size": 64, "warmup": 2, "threads": 1, **kw})
+def tiny_config(epochs: int = 2, n: int = 256, **kw) -> rl.FitConfig:
+    """The digits recipe on ``n`` training images (4 steps per epoch at batch 64)."""
+    return digits_recipe(steps=epochs * ri.steps_per_epoch(n), warmup=2, **kw)
 
 
 def test_training_keeps_best_validation_weights_and_restores_threads():
@@ -198,11 +200,11 @@ def test_training_keeps_best_validation_weights_and_restores_threads():
     history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=3),
                            progress=False)
     assert torch.get_num_threads() == before
-    assert len(history.val_bpd) == 3 and history.best_val_bpd == min(history.val_bpd)
-    assert history.val_bpd[0] < math.log2(17) + 1
+    assert history.val_steps == [4, 8, 12] and history.best_score == min(history.val_scores)
+    assert history.val_scores[0] < math.log2(17) + 1
     score = ri.bits_per_dim(flow, ri.digits("val")[:64], n_samples=1, seed=1)[0]
-    assert score == pytest.approx(history.best_val_bpd, abs=1e-6)
-    assert not flow.training
+    assert score == pytest.approx(history.best_score, abs=1e-6)
+    assert not flow.training and len(ri.epoch_bpd(history, 4)) == 3
 
 
 def test_keyboard_interrupt_keeps_what_was_learned(monkeypatch):
@@ -225,18 +227,18 @@ def test_keyboard_interrupt_keeps_what_was_learned(monkeypatch):
 def test_cache_round_trip_and_corrupt_file_retrains(tmp_path, monkeypatch):
     small = lambda seed=0: ri.image_realnvp(seed=seed, hidden=8)  # noqa: E731
     monkeypatch.setattr(cache, "image_realnvp", small)
-    monkeypatch.setattr(cache, "TrainConfig", lambda seed=0: tiny_config(seed=seed, epochs=1))
+    monkeypatch.setattr(cache, "digits_recipe", lambda seed=0: tiny_config(seed=seed, epochs=1, n=128))
     monkeypatch.setattr(cache, "digits", lambda split: ri.digits(split)[:128])
     flow, history = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
     path = cache.cache_file(tmp_path, 0)
-    assert path.exists() and isinstance(history, DigitsHistory)
+    assert path.exists() and isinstance(history, rl.History)
     again, history2 = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
     v = pixels(3, torch.float32)
-    assert torch.equal(again.log_prob(v), flow.log_prob(v)) and history2.val_bpd == history.val_bpd
+    assert torch.equal(again.log_prob(v), flow.log_prob(v)) and history2.val_scores == history.val_scores
     path.write_bytes(b"not a checkpoint")
     with pytest.warns(UserWarning, match="retraining"):
         cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
-    assert cache.load_trained(path, 0)[0] is not None
+    assert rl.checkpoint.load_trained(path, cache.recipe(0))[0] is not None
     blob = torch.load(path, weights_only=True)
     blob["recipe"]["version"] = -1
     torch.save(blob, path)
@@ -249,7 +251,7 @@ def test_cache_round_trip_and_corrupt_file_retrains(tmp_path, monkeypatch):
 
 def test_an_unwritable_digits_cache_warns_and_keeps_the_trained_flow(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "image_realnvp", lambda seed=0: ri.image_realnvp(seed=seed, hidden=8))
-    monkeypatch.setattr(cache, "TrainConfig", lambda seed=0: tiny_config(seed=seed, epochs=1))
+    monkeypatch.setattr(cache, "digits_recipe", lambda seed=0: tiny_config(seed=seed, epochs=1, n=128))
     monkeypatch.setattr(cache, "digits", lambda split: ri.digits(split)[:128])
     blocked = tmp_path / "not_a_folder"
     blocked.write_text("")
@@ -260,15 +262,14 @@ def test_an_unwritable_digits_cache_warns_and_keeps_the_trained_flow(tmp_path, m
 
 def test_a_digits_flow_of_another_recipe_is_not_loaded_as_the_default(tmp_path):
     flow = ri.image_realnvp(seed=0, hidden=8, alpha=0.05)  # another logit alpha than the recipe's
-    history = DigitsHistory(config={"epochs": 1})
     path = cache.cache_file(tmp_path, 0)
-    cache.save_trained(flow, history, path)
-    with pytest.raises(ValueError, match=r"another recipe.*alpha=0.05"):
-        cache.load_trained(path, 0)
+    rl.save_flow(flow, path, {**cache.recipe(0), "flow": flow.config}, {"losses": [1.0]})
+    with pytest.raises(ValueError, match=r"another recipe.*'alpha': 0.05"):
+        rl.checkpoint.load_trained(path, cache.recipe(0))
     with torch.no_grad():
         flow.bijections[1].bias.fill_(float("inf"))
-    with pytest.raises(ValueError, match="save_trained refuses.*NaN or inf"):
-        cache.save_trained(flow, history, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="save_flow refuses.*NaN or inf"):
+        rl.save_flow(flow, tmp_path / "bad.pt", cache.recipe(0))
     assert not (tmp_path / "bad.pt").exists()
 
 
@@ -327,7 +328,7 @@ def test_training_on_one_image_is_refused_before_any_step():
     assert all(torch.equal(a, b) for a, b in zip(before, flow.parameters()))
     with pytest.raises(ValueError, match="train must hold integer levels"):
         train_digits(flow, pixels(8, torch.float32), ri.digits("val")[:8], tiny_config(), progress=False)
-    history = train_digits(flow, ri.digits("train")[:2], ri.digits("val")[:2], tiny_config(epochs=1),
+    history = train_digits(flow, ri.digits("train")[:2], ri.digits("val")[:2], tiny_config(epochs=1, n=2),
                            progress=False)
     assert history.steps == 1 and all(bool(torch.isfinite(p).all()) for p in flow.parameters())
     with pytest.raises(ValueError, match="B >= 2"):
@@ -335,10 +336,11 @@ def test_training_on_one_image_is_refused_before_any_step():
 
 
 @pytest.mark.parametrize(("call", "words"), [
-    (lambda: TrainConfig(epochs=0), "epochs"), (lambda: TrainConfig(batch_size=-4), "batch_size"),
-    (lambda: TrainConfig(weight_decay=-1.0), "weight_decay"), (lambda: TrainConfig(warmup=-1), "warmup"),
-    (lambda: TrainConfig(lr=0), "lr"), (lambda: TrainConfig(max_seconds=float("nan")), "max_seconds"),
-    (lambda: TrainConfig(threads=0), "threads"), (lambda: TrainConfig(seed=1.5), "seed"),
+    (lambda: digits_recipe(epochs=0), "steps"), (lambda: digits_recipe(batch_size=-4), "batch_size"),
+    (lambda: digits_recipe(weight_decay=-1.0), "weight_decay"), (lambda: digits_recipe(warmup=-1), "warmup"),
+    (lambda: digits_recipe(lr=0), "lr"), (lambda: digits_recipe(max_seconds=float("nan")), "max_seconds"),
+    (lambda: digits_recipe(threads=0), "threads"), (lambda: digits_recipe(seed=1.5), "seed"),
+    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), k=0), "k"),
     (lambda: ri.image_realnvp(hidden=0), "hidden"), (lambda: ri.image_realnvp(n_checker=-1), "n_checker"),
     (lambda: ri.image_realnvp(hidden=8.0), "hidden"),
     (lambda: ri.image_realnvp(scale_bound=-2.0), "scale_bound"),
@@ -358,3 +360,26 @@ def test_training_on_one_image_is_refused_before_any_step():
 def test_image_entry_points_refuse_nonsense_sizes_and_float_levels(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_image_couplings_are_the_cores_affine_coupling_with_a_conv_conditioner():
+    flow = ri.image_realnvp(seed=0, hidden=8)
+    couplings = [m for m in flow.modules() if isinstance(m, rl.AffineCoupling)]
+    assert len(couplings) == 9 and all(isinstance(c.net, ri.ConvNet) for c in couplings)
+    layer = LAYERS["checkerboard"]
+    x = pixels(4)
+    b = layer.mask
+    out = layer.net(x * b)  # (B, 2C, H, W): the conditioner sees only b*x (and where b is)
+    s = 2.0 * torch.tanh(out[:, :1] / 2.0) * (1 - b)
+    y, ld = layer(x)
+    assert torch.allclose(y, b * x + (1 - b) * (x * s.exp() + out[:, 1:] * (1 - b)))
+    assert torch.allclose(ld, s.flatten(1).sum(1))
+
+
+def test_importance_weighting_tightens_the_bound_as_k_grows():
+    flow = random_flow()
+    x = ri.digits("val")[:40]
+    k1, k8, k64 = (ri.bits_per_dim(flow, x, n_samples=2, k=k)[0] for k in (1, 8, 64))
+    assert k64 < k8 < k1
+    # uniform noise through the dequantizer argument is the default path, draw for draw
+    assert ri.bits_per_dim(flow, x, 2, dequantizer=ri.UniformDequantizer()) == ri.bits_per_dim(flow, x, 2)

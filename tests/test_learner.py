@@ -150,7 +150,7 @@ def test_every_image_step_passes_on_inputs_from_its_domain():
     for k, step in enumerate(flow.bijections):
         report = rl.check_bijection(step, inputs=states[k], verbose=False)
         assert report.passed, (k, type(step).__name__, report.failures)
-    coupling = next(s for s in flow.bijections if isinstance(s, ri.ConvCoupling))
+    coupling = next(s for s in flow.bijections if isinstance(s, rl.AffineCoupling))
     assert rl.check_bijection(coupling, verbose=False).passed  # its event shape (1, 8, 8) is inferred
     broken = rl.check_bijection(DoubledLogdet(coupling), dim=(1, 8, 8), verbose=False)
     assert not broken.passed and any("log-det" in f for f in broken.failures)

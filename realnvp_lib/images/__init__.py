@@ -1,32 +1,28 @@
 """RealNVP on images: scikit-learn's 8x8 digits, dequantized, with the paper's multi-scale architecture.
 
 ``from realnvp_lib import images as ri``; ``ri.digits``, ``ri.image_realnvp``, ``ri.trained_digits_flow``
-and ``ri.bits_per_dim`` are the entry points (Dinh et al. 2017; Theis et al. 2016).
+and ``ri.bits_per_dim`` are the entry points (Dinh et al. 2017; Theis et al. 2016). Only what is
+specific to images lives here: the data, dequantization, the logit, squeeze and factor-out, bits/dim;
+the coupling, masks, actnorm, training loop and checkpoints are the core's (re-exported for 07).
 """
 
-from . import cache, data, layers, logit, metrics, model, norm, train
+from ..actnorm import ActNorm
+from ..masks import channel_mask, checkerboard
+from . import cache, data, dequantization, layers, logit, metrics, model, train
 from .cache import trained_digits_flow
 from .data import LEVELS, SHAPE, dequantize, digits
-from .layers import (
-                     ConvCoupling,
-                     FactorOut,
-                     InSqueezed,
-                     Squeeze,
-                     channel_mask,
-                     checkerboard,
-                     squeeze,
-                     unsqueeze,
-)
+from .dequantization import Dequantized, UniformDequantizer
+from .layers import ConvNet, FactorOut, InSqueezed, Squeeze, conv_coupling, squeeze, unsqueeze
 from .logit import Logit
 from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim
 from .model import ImageFlow, image_realnvp, scale_of_pixel
-from .norm import ActNorm
-from .train import DigitsHistory, TrainConfig, train_digits
+from .train import digits_recipe, epoch_bpd, steps_per_epoch, train_digits
 
 __all__ = [
-    "LEVELS", "SHAPE", "ActNorm", "ConvCoupling", "DigitsHistory", "FactorOut", "ImageFlow", "InSqueezed",
-    "Logit", "LogitGaussian", "PixelHistogram", "Squeeze", "TrainConfig", "Uniform", "baselines",
-    "bits_per_dim", "cache", "channel_mask", "checkerboard", "data", "dequantize", "digits", "image_realnvp",
-    "layers", "logit", "metrics", "model", "norm", "scale_of_pixel", "squeeze", "train",
-    "train_digits", "trained_digits_flow", "unsqueeze",
+    "LEVELS", "SHAPE", "ActNorm", "ConvNet", "Dequantized", "FactorOut", "ImageFlow", "InSqueezed", "Logit",
+    "LogitGaussian", "PixelHistogram", "Squeeze", "Uniform", "UniformDequantizer", "baselines",
+    "bits_per_dim", "cache", "channel_mask", "checkerboard", "conv_coupling", "data", "dequantization",
+    "dequantize", "digits", "digits_recipe", "epoch_bpd", "image_realnvp", "layers", "logit", "metrics",
+    "model", "scale_of_pixel", "squeeze", "steps_per_epoch", "train", "train_digits",
+    "trained_digits_flow", "unsqueeze",
 ]

@@ -1,4 +1,4 @@
-"""Image bijections on ``(B, C, H, W)``: masks, conv coupling, squeeze, factor-out (Dinh et al. 2017).
+"""Image bijections on ``(B, C, H, W)``: the conv conditioner, squeeze, factor-out (Dinh et al. 2017).
 
 Every layer follows the library's contract: ``forward(x) -> (y, logdet: (B,))`` goes data -> latent,
 ``inverse(y) -> (x, logdet)`` undoes it exactly, and ``logdet`` is that map's log |det J|.
@@ -9,37 +9,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..bijections import affine
-from ..validation import check_batch
+from ..bijections import AffineCoupling
+from ..masks import channel_mask, checkerboard
 
-__all__ = ["ConvCoupling", "FactorOut", "InSqueezed", "Squeeze", "channel_mask", "checkerboard",
-           "conditioner", "squeeze", "unsqueeze"]
-
-
-def checkerboard(shape: tuple[int, int, int], even: bool = True) -> Tensor:
-    """``(C, H, W)`` checkerboard mask, 1 where ``(i + j)`` is even (or odd): the pixels passed through.
-
-    >>> checkerboard((1, 2, 3))[0].tolist()
-    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
-    """
-    c, h, w = shape
-    i, j = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
-    m = ((i + j) % 2 == (0 if even else 1)).to(torch.get_default_dtype())
-    return m.expand(c, h, w).clone()
-
-
-def channel_mask(shape: tuple[int, int, int], first: bool = True) -> Tensor:
-    """``(C, H, W)`` channel-wise mask: the first ``C // 2`` channels pass through (or the others).
-
-    >>> channel_mask((4, 1, 1)).flatten().tolist()
-    [1.0, 1.0, 0.0, 0.0]
-    """
-    c, h, w = shape
-    if c < 2:
-        raise ValueError(f"a channel-wise mask needs at least 2 channels, got shape {shape}")
-    m = torch.zeros(c, h, w)
-    m[: c // 2] = 1
-    return m if first else 1 - m
+__all__ = ["ConvNet", "FactorOut", "InSqueezed", "Squeeze", "channel_mask", "checkerboard", "conv_coupling",
+           "squeeze", "unsqueeze"]
 
 
 def squeeze(x: Tensor) -> Tensor:
@@ -72,73 +46,42 @@ class Squeeze(nn.Module):
         return unsqueeze(y), y.new_zeros(y.shape[0])
 
 
-def conditioner(c_in: int, c_out: int, hidden: int, n_blocks: int) -> nn.Module:
-    """A small ResNet: 3x3 conv in, ``n_blocks`` residual blocks, 3x3 conv out starting at zero."""
-    return _ResNet(c_in, c_out, hidden, n_blocks)
+class ConvNet(nn.Module):
+    """The conditioner of an image coupling: a small ResNet that also sees where the mask is.
 
+    ``x_cond: (B, C, H, W) -> (B, 2C, H, W)`` (``s`` then ``t``): a 3x3 conv in (from the ``C``
+    channels plus the mask's first channel, so it knows which pixels it was given), ``n_blocks``
+    residual blocks, a 3x3 conv out that starts at zero (every coupling starts as the identity).
+    """
 
-class _ResNet(nn.Module):
-    def __init__(self, c_in: int, c_out: int, hidden: int, n_blocks: int) -> None:
+    def __init__(self, mask: Tensor, hidden: int = 48, n_blocks: int = 1) -> None:
         super().__init__()
-        self.inp = nn.Conv2d(c_in, hidden, 3, padding=1)
+        c_in = mask.shape[0]
+        self.inp = nn.Conv2d(c_in + 1, hidden, 3, padding=1)
         self.blocks = nn.ModuleList(
             nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(),
                           nn.Conv2d(hidden, hidden, 1)) for _ in range(n_blocks))
-        self.out = nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, c_out, 3, padding=1))
-        # Zero output layer: s = t = 0, so every coupling starts as the identity map.
+        self.out = nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, 2 * c_in, 3, padding=1))
         nn.init.zeros_(self.out[1].weight)
         nn.init.zeros_(self.out[1].bias)
+        self.register_buffer("mask", mask[:1].to(torch.get_default_dtype()).clone())
 
-    def forward(self, x: Tensor) -> Tensor:
-        h = self.inp(x)
+    def forward(self, x_cond: Tensor) -> Tensor:
+        h = self.inp(torch.cat([x_cond, self.mask.expand(x_cond.shape[0], *self.mask.shape)], dim=1))
         for block in self.blocks:
             h = h + block(h)
         return self.out(h)
 
 
-class ConvCoupling(nn.Module):
-    """Affine coupling on images (eq. 9 of the paper) with a convolutional ``s, t`` conditioner.
+def conv_coupling(mask: Tensor, hidden: int = 48, n_blocks: int = 1,
+                  scale_bound: float = 2.0) -> AffineCoupling:
+    """The library's one ``AffineCoupling`` (eq. 9) with an image mask ``(C, H, W)`` and a ``ConvNet``.
 
-    ``y = b*x + (1-b) * (x * exp(s(b*x)) + t(b*x))`` with the mask ``b: (C, H, W)`` (1 = passed
-    through); ``log|det J| = sum (1-b) s``. The conditioner also sees ``b``'s first channel, so it knows
-    which pixels it was given. ``s = bound * tanh(raw / bound)`` as in the 2-D coupling.
+    ``y = b*x + (1-b) * (x * exp(s(b*x)) + t(b*x))``, ``log|det J| = sum (1-b) s`` over the pixels.
     """
-
-    def __init__(self, mask: Tensor, hidden: int = 32, n_blocks: int = 1, scale_bound: float = 2.0) -> None:
-        super().__init__()
-        if mask.dim() != 3 or not bool(((mask == 0) | (mask == 1)).all()):
-            raise ValueError(f"mask must be a (C, H, W) tensor of 0/1, got shape {tuple(mask.shape)}")
-        if bool(mask.all()) or not bool(mask.any()):
-            raise ValueError("mask must pass some pixels through and transform others")
-        if not scale_bound > 0:
-            raise ValueError(f"scale_bound must be positive, got {scale_bound}")
-        self.shape = tuple(mask.shape)
-        self.scale_bound = float(scale_bound)
-        self.register_buffer("mask", mask.to(torch.get_default_dtype()))
-        self.net = conditioner(self.shape[0] + 1, 2 * self.shape[0], hidden, n_blocks)
-
-    def scale_shift(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``(s, t)``, each ``(B, C, H, W)``, from the passed-through pixels; zero where ``b = 1``."""
-        b = self.mask
-        cond = torch.cat([x * b, b[:1].expand(x.shape[0], 1, *self.shape[1:])], dim=1)
-        raw_s, t = self.net(cond).chunk(2, dim=1)
-        free = 1 - b
-        return self.scale_bound * torch.tanh(raw_s / self.scale_bound) * free, t * free
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``x: (B, C, H, W) -> (y, logdet: (B,))``."""
-        check_batch(x, self.shape)
-        s, t = self.scale_shift(x)
-        return affine(x, s, t), s.flatten(1).sum(dim=1)
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``y -> (x, logdet: (B,))``; ``y*b = x*b``, so ``s, t`` are recomputed, never inverted."""
-        check_batch(y, self.shape, "y")
-        s, t = self.scale_shift(y)
-        return affine(y, s, t, inverse=True), -s.flatten(1).sum(dim=1)
-
-    def extra_repr(self) -> str:
-        return f"shape={self.shape}, scale_bound={self.scale_bound}"
+    if not isinstance(mask, Tensor) or mask.dim() != 3:
+        raise ValueError(f"mask must be a (C, H, W) tensor of 0/1, got {getattr(mask, 'shape', mask)!r}")
+    return AffineCoupling(mask, scale_bound=scale_bound, net=ConvNet(mask, hidden, n_blocks))
 
 
 class InSqueezed(nn.Module):

@@ -7,11 +7,12 @@ import math
 import torch
 from torch import Tensor
 
+from ..actnorm import ActNorm
 from ..flow import Flow
+from ..masks import channel_mask, checkerboard
 from .data import SHAPE, check_pixels
-from .layers import ConvCoupling, FactorOut, InSqueezed, channel_mask, checkerboard, unsqueeze
+from .layers import FactorOut, InSqueezed, conv_coupling, unsqueeze
 from .logit import Logit
-from .norm import ActNorm
 
 __all__ = ["ImageFlow", "image_realnvp", "scale_of_pixel"]
 
@@ -66,13 +67,13 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         couplings: list[torch.nn.Module] = []
-        couplings += [ConvCoupling(checkerboard(SHAPE, k % 2 == 0), **kw) for k in range(n_checker)]
+        couplings += [conv_coupling(checkerboard(SHAPE, k % 2 == 0), **kw) for k in range(n_checker)]
         squeezed = (4 * SHAPE[0], SHAPE[1] // 2, SHAPE[2] // 2)
-        couplings += [InSqueezed(ConvCoupling(channel_mask(squeezed, k % 2 == 0), **kw))
+        couplings += [InSqueezed(conv_coupling(channel_mask(squeezed, k % 2 == 0), **kw))
                       for k in range(n_channel)]
         keep = squeezed[0] // 2 if factor_out else squeezed[0]
         kept = (keep, *squeezed[1:])
-        couplings += [InSqueezed(FactorOut(ConvCoupling(checkerboard(kept, k % 2 == 0), **kw), keep))
+        couplings += [InSqueezed(FactorOut(conv_coupling(checkerboard(kept, k % 2 == 0), **kw), keep))
                       for k in range(n_final)]
     steps: list[torch.nn.Module] = [Logit(alpha)]
     for layer in couplings:

@@ -11,10 +11,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ..images.layers import ConvCoupling, FactorOut, InSqueezed
+from ..actnorm import ActNorm
+from ..bijections import AffineCoupling
+from ..images.layers import FactorOut, InSqueezed
 from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel
-from ..images.norm import ActNorm
 from .encode import palette_pngs
 
 __all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
@@ -52,7 +53,7 @@ def image_step_name(step: torch.nn.Module) -> str:
         return "coupling on 2x4x4 (after factor-out)"
     if isinstance(step, InSqueezed):
         return "channel coupling on 4x4x4"
-    if isinstance(step, ConvCoupling):
+    if isinstance(step, AffineCoupling):
         return "checkerboard coupling on 8x8"
     return type(step).__name__
 

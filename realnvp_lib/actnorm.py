@@ -11,7 +11,8 @@ __all__ = ["ActNorm", "data_init"]
 
 
 class ActNorm(nn.Module):
-    """``y = (x - b) * exp(-log_s)`` per pixel of a ``(C, H, W)`` image; ``log|det J| = -sum log_s``.
+    """``y = (x - b) * exp(-log_s)`` per coordinate of a ``shape`` event (a ``(C, H, W)`` image, or ``(D,)``);
+    ``log|det J| = -sum log_s``.
 
     It starts as the identity; ``initialize(x)`` sets ``b`` and ``log_s`` to the mean and log std of a
     batch, so training begins on standardized coordinates (what RealNVP's batch norm does, without
