@@ -383,3 +383,31 @@ def test_importance_weighting_tightens_the_bound_as_k_grows():
     assert k64 < k8 < k1
     # uniform noise through the dequantizer argument is the default path, draw for draw
     assert ri.bits_per_dim(flow, x, 2, dequantizer=ri.UniformDequantizer()) == ri.bits_per_dim(flow, x, 2)
+
+
+def test_variational_log_r_matches_the_autograd_jacobian_of_its_noise_map(monkeypatch):
+    deq = randomize(ri.VariationalDequantizer(hidden=8, n_couplings=2, coupling_hidden=4), std=0.3).double()
+    x = ri.digits("val")[:4]
+    n = torch.randn(4, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    v, log_r = deq.sample(x, torch.Generator().manual_seed(0), torch.float64)
+
+    def u_of(noise: torch.Tensor) -> torch.Tensor:  # the same sample with the noise n fed in
+        monkeypatch.setattr(torch, "randn", lambda *a, **k: noise.view(-1, 1, 8, 8))
+        out = deq.sample(x, None, torch.float64)[0]
+        monkeypatch.undo()
+        return (out * 17 - x).flatten(1)
+
+    u = v * 17 - x
+    assert bool(((u > 0) & (u < 1)).all())
+    ref = -0.5 * (n.pow(2).sum(1) + 64 * math.log(2 * math.pi)) - torch.linalg.slogdet(jacobian(u_of, n))[1]
+    assert torch.allclose(log_r, ref, atol=1e-9)
+
+
+def test_variational_dequantizer_trains_jointly_and_scores_its_own_flow():
+    flow, deq = ri.image_realnvp(seed=0, hidden=8), ri.VariationalDequantizer(hidden=8, coupling_hidden=4)
+    before = [p.clone() for p in deq.parameters()]
+    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=2),
+                           progress=False, dequantizer=deq)
+    assert any(not torch.equal(a, b) for a, b in zip(before, deq.parameters()))
+    own = ri.bits_per_dim(flow, ri.digits("val")[:64], n_samples=1, seed=1, dequantizer=deq)[0]
+    assert own == pytest.approx(history.best_score, abs=1e-6)  # best weights: the flow's and r's together

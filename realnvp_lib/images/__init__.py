@@ -8,21 +8,22 @@ the coupling, masks, actnorm, training loop and checkpoints are the core's (re-e
 
 from ..actnorm import ActNorm
 from ..masks import channel_mask, checkerboard
-from . import cache, data, dequantization, layers, logit, metrics, model, train
+from . import cache, data, dequantization, layers, logit, metrics, model, train, variational
 from .cache import trained_digits_flow
 from .data import LEVELS, SHAPE, dequantize, digits
 from .dequantization import Dequantized, UniformDequantizer
 from .layers import ConvNet, FactorOut, InSqueezed, Squeeze, conv_coupling, squeeze, unsqueeze
 from .logit import Logit
-from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim
+from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim, bits_per_image
 from .model import ImageFlow, image_realnvp, scale_of_pixel
 from .train import digits_recipe, epoch_bpd, steps_per_epoch, train_digits
+from .variational import VariationalDequantizer
 
 __all__ = [
     "LEVELS", "SHAPE", "ActNorm", "ConvNet", "Dequantized", "FactorOut", "ImageFlow", "InSqueezed", "Logit",
-    "LogitGaussian", "PixelHistogram", "Squeeze", "Uniform", "UniformDequantizer", "baselines",
-    "bits_per_dim", "cache", "channel_mask", "checkerboard", "conv_coupling", "data", "dequantization",
-    "dequantize", "digits", "digits_recipe", "epoch_bpd", "image_realnvp", "layers", "logit", "metrics",
-    "model", "scale_of_pixel", "squeeze", "steps_per_epoch", "train", "train_digits",
-    "trained_digits_flow", "unsqueeze",
+    "LogitGaussian", "PixelHistogram", "Squeeze", "Uniform", "UniformDequantizer", "VariationalDequantizer",
+    "baselines", "bits_per_dim", "bits_per_image", "cache", "channel_mask", "checkerboard", "conv_coupling",
+    "data", "dequantization", "dequantize", "digits", "digits_recipe", "epoch_bpd", "image_realnvp", "layers",
+    "logit", "metrics", "model", "scale_of_pixel", "squeeze", "steps_per_epoch", "train", "train_digits",
+    "trained_digits_flow", "unsqueeze", "variational",
 ]

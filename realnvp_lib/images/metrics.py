@@ -16,7 +16,7 @@ from .. import compute
 from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
 from .logit import Logit
 
-__all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim"]
+__all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim", "bits_per_image"]
 
 PIXELS = math.prod(SHAPE)
 
@@ -34,6 +34,25 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
     error over images. ``model`` is any object with ``log_prob(v) -> (B,)`` in nats; ``log q = 0``
     scores ``log2 17``. It runs on ``threads`` intra-op threads (the caller's setting is restored).
     """
+    nll = _nll(model, x, n_samples, seed, batch_size, threads, dequantizer, k)
+    # Written so that nll = 0 gives exactly log2(17): the mean first, then one scale and one shift.
+    bpd = float(nll.mean()) / (PIXELS * math.log(2)) + math.log2(LEVELS)
+    se = float(nll.std()) / (math.sqrt(len(nll)) * PIXELS * math.log(2)) if len(nll) > 1 else math.nan
+    return bpd, se
+
+
+@torch.no_grad()
+def bits_per_image(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size: int = 512,
+                   threads: int | None = 1, dequantizer=None, k: int = 1) -> Tensor:
+    """``bits_per_dim``'s estimate image by image, ``(N,)`` float64: for paired comparisons of two
+    models on the same test images (the same ``seed`` gives the same uniform draws)."""
+    nll = _nll(model, x, n_samples, seed, batch_size, threads, dequantizer, k)
+    return nll / (PIXELS * math.log(2)) + math.log2(LEVELS)
+
+
+def _nll(model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: int | None, dequantizer,
+         k: int) -> Tensor:
+    """``-log P(x) + 64 ln 17``'s estimate per image, ``(N,)`` float64 (see ``bits_per_dim``)."""
     for name, value in (("n_samples", n_samples), ("batch_size", batch_size), ("threads", threads), ("k", k)):
         if value is not None or name != "threads":
             _positive_int(name, value)
@@ -60,10 +79,7 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
     finally:
         if was_training:
             model.train()
-    # Written so that nll = 0 gives exactly log2(17): the mean first, then one scale and one shift.
-    bpd = float(nll.mean()) / (PIXELS * math.log(2)) + math.log2(LEVELS)
-    se = float(nll.std()) / (math.sqrt(len(nll)) * PIXELS * math.log(2)) if len(nll) > 1 else math.nan
-    return bpd, se
+    return nll
 
 
 def _log_weights(model, x: Tensor, gen: torch.Generator, dtype, device, batch_size: int,
