@@ -411,3 +411,18 @@ def test_variational_dequantizer_trains_jointly_and_scores_its_own_flow():
     assert any(not torch.equal(a, b) for a, b in zip(before, deq.parameters()))
     own = ri.bits_per_dim(flow, ri.digits("val")[:64], n_samples=1, seed=1, dequantizer=deq)[0]
     assert own == pytest.approx(history.best_score, abs=1e-6)  # best weights: the flow's and r's together
+
+
+def test_architecture_diagram_reads_the_scales_from_the_flow_object():
+    from realnvp_lib.viz import architecture
+
+    rows = architecture.coordinate_roles(ri.image_realnvp(hidden=4))
+    assert [k for k, _, _ in rows] == [2, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert [int((r == 1).sum()) for _, _, r in rows] == [32] * 6 + [16] * 3
+    final = [r == 2 for _, _, r in rows[6:]]
+    assert all(torch.equal(torch.as_tensor(f), torch.as_tensor(final[0])) for f in final)
+    assert torch.equal(torch.as_tensor(final[0]), ri.scale_of_pixel(ri.image_realnvp()) == 1)
+    flat = architecture.coordinate_roles(ri.image_realnvp(hidden=4, factor_out=False))
+    assert all(int((r == 2).sum()) == 0 for _, _, r in flat)
+    fig = architecture.draw_architecture(ri.image_realnvp(hidden=4, n_checker=1, n_channel=1, n_final=1))
+    assert len(fig.axes) == 3

@@ -5,7 +5,8 @@ draws one state; ``gif.save_gif`` and ``sliders`` show all of them; ``make_figur
 ``digits`` draws notebook 07's images and the image flow's states.
 """
 
-from . import digits, figure, frames, gif, panels, sliders, static, style
+from . import architecture, digits, figure, frames, gif, panels, sliders, static, style
 from .style import use_style
 
-__all__ = ["digits", "figure", "frames", "gif", "panels", "sliders", "static", "style", "use_style"]
+__all__ = ["architecture", "digits", "figure", "frames", "gif", "panels", "sliders", "static", "style",
+           "use_style"]
