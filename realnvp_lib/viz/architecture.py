@@ -1,4 +1,4 @@
-"""The multi-scale architecture of an image flow, drawn from the flow object itself (Dinh et al. 2017, sec. 3.6).
+"""The multi-scale architecture of an image flow, drawn from the flow object (Dinh et al. 2017, sec. 3.6).
 
 Each coupling step is run on a random input with random weights (``rl.randomize``), and a pixel
 counts as transformed when its value changes: the picture cannot drift from the code, and it draws
