@@ -116,6 +116,8 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
                                "factor-out; colours -3 blue .. 3 red)")
     fig.axes[0].images[0].set_cmap("gray_r")
     fig.axes[0].images[0].set_clim(0, 1)
+    fig.colorbar(fig.axes[1].images[0], ax=fig.axes, shrink=0.7, pad=0.02).set_label(
+        "value of h_k (pixels v: grey, 0 to 1)", fontsize=9)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
