@@ -36,8 +36,10 @@ def main() -> None:
             history = ri.train_digits(flow, train, val, ri.digits_recipe(seed, **fit_kw), progress=False)
             bpd, se = ri.bits_per_dim(flow, test, n_samples=8, seed=0)
             epoch = history.best_step // ri.steps_per_epoch()
-            print(f"{name:<48} {seed:>4}  {bpd:>9.4f} ± {se:.4f}  {epoch:>10}  {history.cpu_seconds:>6.1f}",
-                  flush=True)
+            print(
+                f"{name:<48} {seed:>4}  {bpd:>9.4f} ± {se:.4f}  {epoch:>10}  {history.cpu_seconds:>6.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

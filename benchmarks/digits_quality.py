@@ -23,8 +23,10 @@ DRAWS = 64
 
 def score(flow, test, dequantizer) -> dict[int, tuple[float, float]]:
     """``{k: (bpd, se)}`` for k = 1, 8, 64, each from 64 draws per test image."""
-    return {k: ri.bits_per_dim(flow, test, n_samples=DRAWS // k, seed=0, dequantizer=dequantizer, k=k)
-            for k in (1, 8, 64)}
+    return {
+        k: ri.bits_per_dim(flow, test, n_samples=DRAWS // k, seed=0, dequantizer=dequantizer, k=k)
+        for k in (1, 8, 64)
+    }
 
 
 def main() -> None:
@@ -40,33 +42,44 @@ def main() -> None:
     n_deq = sum(p.numel() for p in deq.parameters())
     print(f"variational dequantizer: {n_deq:,} parameters, trained jointly\n")
     kinds = ["uniform"] + ([] if args.uniform_only else ["variational"])
-    print(f"{'seed':>4}  {'dequantization':<12}  {'k = 1':>15}  {'k = 8':>7}  {'k = 64':>7}  "
-          f"{'best val':>8}  {'cpu s':>6}")
+    print(
+        f"{'seed':>4}  {'dequantization':<12}  {'k = 1':>15}  {'k = 8':>7}  {'k = 64':>7}  "
+        f"{'best val':>8}  {'cpu s':>6}"
+    )
     results: dict[str, list] = {kind: [] for kind in kinds}
     for seed in args.seeds:
         per_image = {}
         for kind in kinds:
             flow = ri.image_realnvp(seed=seed)
             deq = ri.VariationalDequantizer(seed=seed) if kind == "variational" else None
-            history = ri.train_digits(flow, train, val, ri.digits_recipe(seed), progress=False,
-                                      dequantizer=deq)
+            history = ri.train_digits(
+                flow, train, val, ri.digits_recipe(seed), progress=False, dequantizer=deq
+            )
             deq = deq or ri.UniformDequantizer()
             scores = score(flow, test, deq)
             per_image[kind] = ri.bits_per_image(flow, test, n_samples=DRAWS, seed=0, dequantizer=deq)
             results[kind].append((scores, history.cpu_seconds))
             (b1, se1), (b8, _), (b64, _) = scores.values()
-            print(f"{seed:>4}  {kind:<12}  {b1:>8.4f} ± {se1:.4f}  {b8:>7.4f}  {b64:>7.4f}  "
-                  f"{history.best_score:>8.4f}  {history.cpu_seconds:>6.1f}", flush=True)
+            print(
+                f"{seed:>4}  {kind:<12}  {b1:>8.4f} ± {se1:.4f}  {b8:>7.4f}  {b64:>7.4f}  "
+                f"{history.best_score:>8.4f}  {history.cpu_seconds:>6.1f}",
+                flush=True,
+            )
         if len(kinds) == 2:
             d = per_image["variational"] - per_image["uniform"]
-            print(f"{seed:>4}  paired difference (variational - uniform, k = 1): {float(d.mean()):+.4f} ± "
-                  f"{float(d.std()) / len(d) ** 0.5:.4f} bits/dim", flush=True)
+            print(
+                f"{seed:>4}  paired difference (variational - uniform, k = 1): {float(d.mean()):+.4f} ± "
+                f"{float(d.std()) / len(d) ** 0.5:.4f} bits/dim",
+                flush=True,
+            )
     print()
     for kind in kinds:
         means = {k: statistics.mean(r[0][k][0] for r in results[kind]) for k in (1, 8, 64)}
         cpus = [r[1] for r in results[kind]]
-        print(f"mean {kind:<12} k = 1: {means[1]:.4f}, k = 8: {means[8]:.4f}, k = 64: {means[64]:.4f}; "
-              f"training {min(cpus):.1f}-{max(cpus):.1f} cpu s")
+        print(
+            f"mean {kind:<12} k = 1: {means[1]:.4f}, k = 8: {means[8]:.4f}, k = 64: {means[64]:.4f}; "
+            f"training {min(cpus):.1f}-{max(cpus):.1f} cpu s"
+        )
     print("\nbaselines on the same test split (fitted on the training split, 64 draws):")
     scores = ri.baselines(train, test, alpha=flow.config["alpha"], n_samples=DRAWS)
     for name, (bpd, se) in scores.items():

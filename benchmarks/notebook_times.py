@@ -67,8 +67,9 @@ def cell_seconds(cell) -> float | None:
 def run_notebook(path: Path, timeout: int) -> tuple[float, str, list[tuple[float, int, str]]]:
     """Execute ``path`` in a fresh kernel (cwd = its folder); return (seconds, status, cell times)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     status = "ok"
     try:
@@ -91,8 +92,9 @@ def run_notebook(path: Path, timeout: int) -> tuple[float, str, list[tuple[float
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", help="notebook names, prefixes (e.g. 04) or paths")
     parser.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     parser.add_argument("--cells", action="store_true", help="also list the five slowest cells")
@@ -116,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    cell {index:>3} {took:>6.1f} s  {first}")
     print("-" * 72)
     over = "  (over 4 min)" if total > TARGET_TOTAL_S else ""
-    print(f"{'total':<36}{total:>9.1f}{'':>14}  targets: each <= {TARGET_EACH_S:.0f} s, "
-          f"all <= {TARGET_TOTAL_S:.0f} s{over}")
+    print(
+        f"{'total':<36}{total:>9.1f}{'':>14}  targets: each <= {TARGET_EACH_S:.0f} s, "
+        f"all <= {TARGET_TOTAL_S:.0f} s{over}"
+    )
     if hasattr(os, "getloadavg"):
         print("load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 1 if failed else 0

@@ -40,8 +40,14 @@ N_TEST = 20_000
 TEST_SEED = 1  # notebook 05's test set
 
 
-def train(steps: int, lr: float, batch: int = 128, schedule: bool = False, clip: float | None = None,
-          ema: float = 0.995) -> dict:
+def train(
+    steps: int,
+    lr: float,
+    batch: int = 128,
+    schedule: bool = False,
+    clip: float | None = None,
+    ema: float = 0.995,
+) -> dict:
     """The hand-written loop; returns the trained flow, its weight average, seconds, steps clipped."""
     flow, draw = rl.realnvp(seed=0), rl.data.sampler("two_moons", seed=0)
     opt = torch.optim.Adam(flow.parameters(), lr=lr, betas=(0.9, 0.99), fused=True)
@@ -58,8 +64,9 @@ def train(steps: int, lr: float, batch: int = 128, schedule: bool = False, clip:
             clipped += int(torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) > clip)
         opt.step()
     absorb(average, flow, steps, ema)
-    return dict(flow=flow.eval(), average=average.eval(), seconds=time.perf_counter() - start,
-                clipped=clipped)
+    return dict(
+        flow=flow.eval(), average=average.eval(), seconds=time.perf_counter() - start, clipped=clipped
+    )
 
 
 @torch.no_grad()
@@ -77,17 +84,22 @@ def main() -> None:
     torch.set_num_threads(1)  # what rl.fit trains on (FitConfig.threads), so row 6 can match it
     steps = args.steps
     x_test = rl.data.two_moons(N_TEST, seed=TEST_SEED)
-    score = functools.partial(rl.scores.heldout, x=x_test,
-                              true_log_prob=functools.partial(rl.density.two_moons_log_prob, noise=0.05))
+    score = functools.partial(
+        rl.scores.heldout,
+        x=x_test,
+        true_log_prob=functools.partial(rl.density.two_moons_log_prob, noise=0.05),
+    )
     print(f"{steps} steps per row, torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}")
     print(f"{'row':<34}{'gap (nats)':>18}{'seconds':>9}")
     runs = {}
-    rows = [("1  Adam, lr 1e-3, batch 128", dict(lr=1e-3), "flow"),
-            ("2  Adam, lr 5e-3, batch 128", dict(lr=5e-3), "flow"),
-            ("3  + warm-up & cosine decay", dict(lr=5e-3, schedule=True), "flow"),
-            ("4  + batch 512", dict(lr=5e-3, schedule=True, batch=512), "flow"),
-            ("5  + weight averaging (EMA)", dict(lr=5e-3, schedule=True, batch=512), "average"),
-            ("6  + gradient clipping at 100", dict(lr=5e-3, schedule=True, batch=512, clip=100.0), "average")]
+    rows = [
+        ("1  Adam, lr 1e-3, batch 128", dict(lr=1e-3), "flow"),
+        ("2  Adam, lr 5e-3, batch 128", dict(lr=5e-3), "flow"),
+        ("3  + warm-up & cosine decay", dict(lr=5e-3, schedule=True), "flow"),
+        ("4  + batch 512", dict(lr=5e-3, schedule=True, batch=512), "flow"),
+        ("5  + weight averaging (EMA)", dict(lr=5e-3, schedule=True, batch=512), "average"),
+        ("6  + gradient clipping at 100", dict(lr=5e-3, schedule=True, batch=512, clip=100.0), "average"),
+    ]
     for name, kw, which in rows:
         key = tuple(sorted(kw.items()))
         fresh = key not in runs
@@ -100,10 +112,13 @@ def main() -> None:
     last = runs[key]
     flow = rl.realnvp(seed=0)
     history = rl.fit(flow, rl.data.sampler("two_moons", seed=0), steps=steps, progress=False)
-    same = all(torch.equal(a, b) for a, b in zip(flow.state_dict().values(),
-                                                 last["average"].state_dict().values()))
-    print(f"row 6 clipped {last['clipped']} of {steps} steps; rl.fit(steps={steps}) gives the same "
-          f"weights bit for bit: {same} ({history.seconds:.1f} s)")
+    same = all(
+        torch.equal(a, b) for a, b in zip(flow.state_dict().values(), last["average"].state_dict().values())
+    )
+    print(
+        f"row 6 clipped {last['clipped']} of {steps} steps; rl.fit(steps={steps}) gives the same "
+        f"weights bit for bit: {same} ({history.seconds:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

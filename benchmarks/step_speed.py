@@ -33,8 +33,14 @@ print(1000 * (time.perf_counter() - start) / {steps})
 
 def time_checkout(path: Path, steps: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(path)}
-    out = subprocess.run([sys.executable, "-c", SNIPPET.format(steps=steps)], cwd=path, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SNIPPET.format(steps=steps)],
+        cwd=path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(out.strip().splitlines()[-1])
 
 

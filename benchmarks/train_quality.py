@@ -56,38 +56,62 @@ N_TEST = 20_000
 def run(model: dict, noise: float, cap: float | None, seed: int = 0) -> dict:
     """Train ``realnvp(**model, seed=seed)`` with fit's defaults (at most ``cap`` seconds); score it."""
     flow = rl.realnvp(**model, seed=seed)
-    history = rl.fit(flow, rl.data.sampler("two_moons", seed=seed, noise=noise),
-                     max_seconds=cap, progress=False)
+    history = rl.fit(
+        flow, rl.data.sampler("two_moons", seed=seed, noise=noise), max_seconds=cap, progress=False
+    )
     test = rl.data.two_moons(N_TEST, noise=noise, seed=TEST_SEED)
     score = rl.scores.heldout(flow, test, functools.partial(rl.density.two_moons_log_prob, noise=noise))
-    return dict(seconds=history.seconds, steps=history.steps, nll=score.nll, gap=score.gap,
-                cut=history.stopped_by_time)
+    return dict(
+        seconds=history.seconds,
+        steps=history.steps,
+        nll=score.nll,
+        gap=score.gap,
+        cut=history.stopped_by_time,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="seconds of training each run should fit in (default 30)")
-    parser.add_argument("--cap", action="store_true",
-                        help="stop each run at the budget (fit's max_seconds): machine-dependent scores")
+    parser.add_argument(
+        "--budget", type=float, default=30.0, help="seconds of training each run should fit in (default 30)"
+    )
+    parser.add_argument(
+        "--cap",
+        action="store_true",
+        help="stop each run at the budget (fit's max_seconds): machine-dependent scores",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
-                        help="model and data seeds to train the default with (default: 0)")
-    parser.add_argument("--all", action="store_true",
-                        help="also train the 2018 blog configuration, and the default on noise 0.1")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="model and data seeds to train the default with (default: 0)",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also train the 2018 blog configuration, and the default on noise 0.1",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     runs = [(f"default, seed {seed}", {}, 0.05, seed) for seed in args.seeds]
     if args.all:
-        runs += [("blog 2018 (4 x 256)", dict(n_layers=4, hidden=256, permutation="swap"), 0.05, 0),
-                 ("default, seed 0", {}, 0.1, 0)]
+        runs += [
+            ("blog 2018 (4 x 256)", dict(n_layers=4, hidden=256, permutation="swap"), 0.05, 0),
+            ("default, seed 0", {}, 0.1, 0),
+        ]
     cap = "a hard cap" if args.cap else "not a cap"
-    print(f"threads {args.threads} (fit trains on {rl.FitConfig.threads or args.threads}), "
-          f"{rl.FitConfig.steps} steps, budget {args.budget:g} s ({cap}), "
-          f"load average {os.getloadavg()[0]:.2f} (at start), torch {torch.__version__}")
-    header = (f"{'configuration':<21}{'noise':>6}{'seconds':>8}{'steps':>7}{'steps/s':>8}"
-              f"{'test NLL':>10}{'entropy':>9}{'NLL - H':>9}{'gap':>8}")
+    print(
+        f"threads {args.threads} (fit trains on {rl.FitConfig.threads or args.threads}), "
+        f"{rl.FitConfig.steps} steps, budget {args.budget:g} s ({cap}), "
+        f"load average {os.getloadavg()[0]:.2f} (at start), torch {torch.__version__}"
+    )
+    header = (
+        f"{'configuration':<21}{'noise':>6}{'seconds':>8}{'steps':>7}{'steps/s':>8}"
+        f"{'test NLL':>10}{'entropy':>9}{'NLL - H':>9}{'gap':>8}"
+    )
     print(header + "\n" + "-" * len(header))
     entropies: dict[float, float] = {}
     for name, model, noise, seed in runs:
@@ -95,11 +119,18 @@ def main() -> None:
         if noise not in entropies:  # after training, so its seconds never overlap the timed run
             entropies[noise] = rl.density.two_moons_entropy(noise=noise)[0]
         h = entropies[noise]
-        note = ("  (stopped by the time cap)" if r["cut"]
-                else "  (over the budget)" if r["seconds"] > args.budget else "")
-        print(f"{name:<21}{noise:>6.2f}{r['seconds']:>8.1f}{r['steps']:>7d}"
-              f"{r['steps'] / r['seconds']:>8.1f}{r['nll']:>10.4f}{h:>9.4f}{r['nll'] - h:>9.4f}"
-              f"{r['gap']:>8.4f}{note}")
+        note = (
+            "  (stopped by the time cap)"
+            if r["cut"]
+            else "  (over the budget)"
+            if r["seconds"] > args.budget
+            else ""
+        )
+        print(
+            f"{name:<21}{noise:>6.2f}{r['seconds']:>8.1f}{r['steps']:>7d}"
+            f"{r['steps'] / r['seconds']:>8.1f}{r['nll']:>10.4f}{h:>9.4f}{r['nll'] - h:>9.4f}"
+            f"{r['gap']:>8.4f}{note}"
+        )
     print(f"load average {os.getloadavg()[0]:.2f} (at end)")
 
 

@@ -21,6 +21,7 @@ __all__ = ["Run", "coupling_inputs", "permutation_ablation", "runs_array", "runs
 
 # --- which coordinates does each coupling see? ------------------------------------------------
 
+
 def coupling_inputs(flow: Flow) -> tuple[list[list[int] | None], list[int] | None]:
     """Follow the *data* coordinates through the fixed permutations of ``flow``.
 
@@ -46,6 +47,7 @@ def coupling_inputs(flow: Flow) -> tuple[list[list[int] | None], list[int] | Non
 
 # --- the ablation runner -----------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     """One trained configuration of an ablation: its settings, cost and held-out scores."""
@@ -58,10 +60,16 @@ class Run:
     flow: Flow
 
 
-def permutation_ablation(make_data: Callable[[], Tensor | Callable[[int], Tensor]], x_test: Tensor,
-                         true_log_prob: LogProbFn | None, steps: dict[int, int],
-                         permutations: Sequence[str] = PERMUTATIONS, hidden: int = 64,
-                         seed: int = 0, **fit_options) -> list[Run]:
+def permutation_ablation(
+    make_data: Callable[[], Tensor | Callable[[int], Tensor]],
+    x_test: Tensor,
+    true_log_prob: LogProbFn | None,
+    steps: dict[int, int],
+    permutations: Sequence[str] = PERMUTATIONS,
+    hidden: int = 64,
+    seed: int = 0,
+    **fit_options,
+) -> list[Run]:
     """Train ``realnvp(permutation=p, n_layers=L)`` for every ``p`` and every ``L`` in ``steps``.
 
     ``steps[L]`` fixes the step count per layer count (fixed steps keep the results independent of
@@ -72,11 +80,11 @@ def permutation_ablation(make_data: Callable[[], Tensor | Callable[[int], Tensor
     runs = []
     for n_layers, n_steps in steps.items():
         for perm in permutations:
-            flow = realnvp(dim=x_test.shape[1], n_layers=n_layers, hidden=hidden,
-                           permutation=perm, seed=seed)
+            flow = realnvp(dim=x_test.shape[1], n_layers=n_layers, hidden=hidden, permutation=perm, seed=seed)
             hist = fit(flow, make_data(), steps=n_steps, seed=seed, progress=False, **fit_options)
-            runs.append(Run(perm, n_layers, hist.steps, hist.seconds,
-                            heldout(flow, x_test, true_log_prob), flow))
+            runs.append(
+                Run(perm, n_layers, hist.steps, hist.seconds, heldout(flow, x_test, true_log_prob), flow)
+            )
     return runs
 
 
@@ -90,8 +98,10 @@ def runs_table(runs: Sequence[Run], entropy: float | None = None) -> str:
     lines = [head, "-" * len(head)]
     for r in runs:
         s = r.score
-        line = (f"{r.permutation:<12}{r.n_layers:>7}{r.steps:>7}{r.seconds:>9.1f}{s.nll:>10.3f}"
-                f"{s.gap:>8.3f} ± {s.gap_se:.3f}")
+        line = (
+            f"{r.permutation:<12}{r.n_layers:>7}{r.steps:>7}{r.seconds:>9.1f}{s.nll:>10.3f}"
+            f"{s.gap:>8.3f} ± {s.gap_se:.3f}"
+        )
         lines.append(line + (f"{s.nll - entropy:>10.3f}" if entropy is not None else ""))
     return "\n".join(lines)
 

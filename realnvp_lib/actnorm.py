@@ -29,8 +29,10 @@ class ActNorm(nn.Module):
     def initialize(self, x: Tensor, eps: float = 1e-3) -> None:
         """Standardize the batch ``x: (B, C, H, W)``: afterwards each pixel has mean 0 and std 1 on it."""
         if x.dim() != 1 + len(self.shape) or tuple(x.shape[1:]) != self.shape or len(x) < 2:
-            raise ValueError(f"ActNorm.initialize needs a batch (B >= 2, *{self.shape}) (a std needs two "
-                             f"samples), got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"ActNorm.initialize needs a batch (B >= 2, *{self.shape}) (a std needs two "
+                f"samples), got shape {tuple(x.shape)}"
+            )
         self.bias.copy_(x.mean(0))
         self.log_scale.copy_(torch.log(x.std(0) + eps))
 

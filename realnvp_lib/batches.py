@@ -22,21 +22,26 @@ def _draw(data: Callable[[int], Tensor], n: int) -> Tensor:
     try:
         return data(n)
     except StopIteration as err:
-        raise ValueError("data(n) raised StopIteration: the data source ran out (an exhausted iterator "
-                         "or generator?). fit needs a callable that returns a fresh (n, D) batch on "
-                         "every call, such as rl.data.sampler('two_moons', seed=0), or a fixed (N, D) "
-                         "tensor") from err
+        raise ValueError(
+            "data(n) raised StopIteration: the data source ran out (an exhausted iterator "
+            "or generator?). fit needs a callable that returns a fresh (n, D) batch on "
+            "every call, such as rl.data.sampler('two_moons', seed=0), or a fixed (N, D) "
+            "tensor"
+        ) from err
 
 
 def _check_dtype(batch: Tensor, flow: Flow, name: str) -> None:
     weights = dtype_and_device(flow)
     if weights is not None and batch.dtype != weights[0]:
-        raise ValueError(f"{name} is {batch.dtype} but the flow's weights are {weights[0]}: convert one, "
-                         f"e.g. data.to({weights[0]}) or flow.to({batch.dtype})")
+        raise ValueError(
+            f"{name} is {batch.dtype} but the flow's weights are {weights[0]}: convert one, "
+            f"e.g. data.to({weights[0]}) or flow.to({batch.dtype})"
+        )
 
 
-def batches(data: Data, batch_size: int, seed: int, flow: Flow,
-            check: Callable[[Tensor], None] | None = None) -> Iterator[Tensor]:
+def batches(
+    data: Data, batch_size: int, seed: int, flow: Flow, check: Callable[[Tensor], None] | None = None
+) -> Iterator[Tensor]:
     """Yield batches: fresh ones from a callable, or shuffled epochs of a tensor; validated up front.
 
     Batches are detached: a data tensor that requires grad must not collect gradients from training.
@@ -45,8 +50,10 @@ def batches(data: Data, batch_size: int, seed: int, flow: Flow,
     """
     if check is not None:
         if not isinstance(data, Tensor):
-            raise ValueError(f"with a training objective that prepares its batches, data must be a tensor, "
-                             f"got {type(data).__name__}")
+            raise ValueError(
+                f"with a training objective that prepares its batches, data must be a tensor, "
+                f"got {type(data).__name__}"
+            )
         check(data)
         return _tensor_batches(data.detach(), batch_size, seed)
     event = flow.event
@@ -60,7 +67,8 @@ def batches(data: Data, batch_size: int, seed: int, flow: Flow,
             raise ValueError(
                 "data(n) returned the same batch twice: training would see one fixed batch and overfit "
                 "it (a fixed seed, e.g. lambda n: rl.data.two_moons(n), does this). For fresh points on "
-                "every call use rl.data.sampler('two_moons', seed=0), or pass a fixed (N, D) tensor.")
+                "every call use rl.data.sampler('two_moons', seed=0), or pass a fixed (N, D) tensor."
+            )
         return _callable_batches(data, event, first.detach(), second.detach())
     check_batch(data, event, "data")
     if data.shape[0] == 0:

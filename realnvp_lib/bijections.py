@@ -19,8 +19,16 @@ from torch import Tensor, nn
 from .masks import alternating_mask, checkerboard_mask, half_mask
 from .validation import check_batch, check_mask
 
-__all__ = ["ACTIVATIONS", "AffineCoupling", "Bijection", "affine", "alternating_mask", "checkerboard_mask",
-           "half_mask", "mlp"]
+__all__ = [
+    "ACTIVATIONS",
+    "AffineCoupling",
+    "Bijection",
+    "affine",
+    "alternating_mask",
+    "checkerboard_mask",
+    "half_mask",
+    "mlp",
+]
 
 ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -44,11 +52,13 @@ def mlp(d_in: int, d_out: int, hidden: int, n_hidden: int, activation: str) -> n
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     if not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(f"hidden (units per hidden layer of the conditioner) must be a positive integer, "
-                         f"got {hidden!r}")
+        raise ValueError(
+            f"hidden (units per hidden layer of the conditioner) must be a positive integer, got {hidden!r}"
+        )
     if not isinstance(n_hidden, int) or n_hidden < 0:
-        raise ValueError(f"n_hidden (hidden layers of the conditioner) must be an integer >= 0, "
-                         f"got {n_hidden!r}")
+        raise ValueError(
+            f"n_hidden (hidden layers of the conditioner) must be an integer >= 0, got {n_hidden!r}"
+        )
     layers: list[nn.Module] = []
     width = d_in
     for _ in range(n_hidden):
@@ -103,12 +113,15 @@ class AffineCoupling(Bijection):
         image = isinstance(mask, Tensor) and mask.dim() > 1
         mask = check_mask(mask.reshape(-1)).view(mask.shape) if image else check_mask(mask)
         if image and net is None:
-            raise ValueError(f"an image mask {tuple(mask.shape)} needs a conditioner net= "
-                             "(e.g. images.ConvNet(mask))")
+            raise ValueError(
+                f"an image mask {tuple(mask.shape)} needs a conditioner net= (e.g. images.ConvNet(mask))"
+            )
         finite = isinstance(scale_bound, (int, float)) and 0 < scale_bound < math.inf
         if scale_bound is not None and not finite:
-            raise ValueError(f"scale_bound must be a finite positive number (the largest |s|), or None for "
-                             f"an unbounded scale; got {scale_bound!r}")
+            raise ValueError(
+                f"scale_bound must be a finite positive number (the largest |s|), or None for "
+                f"an unbounded scale; got {scale_bound!r}"
+            )
         self.shape = tuple(mask.shape)
         self.dim = mask.numel()
         self.scale_bound = scale_bound

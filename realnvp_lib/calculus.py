@@ -38,11 +38,12 @@ def jacobian(fn: Map, x: Tensor) -> Tensor:
 _CHUNK = 1 << 14  # rows per bisection chunk
 
 
-def invert_monotone(f: Callable[[Tensor], Tensor], y: Tensor, lo: float = -50.0, hi: float = 50.0,
-                    iters: int = 64) -> Tensor:
+def invert_monotone(
+    f: Callable[[Tensor], Tensor], y: Tensor, lo: float = -50.0, hi: float = 50.0, iters: int = 64
+) -> Tensor:
     """Solve ``f(x) = y`` for an increasing, elementwise ``f`` by bisection on ``[lo, hi]``.
 
-    >>> invert_monotone(lambda x: x ** 3, torch.tensor([8.0, -1.0], dtype=torch.float64)).tolist()
+    >>> invert_monotone(lambda x: x**3, torch.tensor([8.0, -1.0], dtype=torch.float64)).tolist()
     [2.0, -1.0]
     """
     if y.numel() > _CHUNK:  # many tiny ops: below torch's parallel grain they skip thread hand-offs
@@ -77,8 +78,7 @@ class Cells(NamedTuple):
     ratio: np.ndarray  # (n*n,) area after / area before
 
 
-def area_ratios(fn: Map, xlim: Sequence[float], ylim: Sequence[float], n: int = 16,
-                subdiv: int = 8) -> Cells:
+def area_ratios(fn: Map, xlim: Sequence[float], ylim: Sequence[float], n: int = 16, subdiv: int = 8) -> Cells:
     """Push the boundary of each cell of an ``n x n`` grid through ``fn`` and measure its new area.
 
     Each edge carries ``subdiv`` points so that curved images of the edges are followed. As the cells

@@ -12,8 +12,15 @@ import torch
 
 from .flow import Flow, realnvp
 
-__all__ = ["check_state", "load_flow", "load_trained", "read_checkpoint", "recipe_path", "save_flow",
-           "write_atomically"]
+__all__ = [
+    "check_state",
+    "load_flow",
+    "load_trained",
+    "read_checkpoint",
+    "recipe_path",
+    "save_flow",
+    "write_atomically",
+]
 
 
 def _builder(name: str):
@@ -51,15 +58,19 @@ def save_flow(flow: Flow, path: str | Path, recipe: dict | None = None, history:
     and ``history`` (a dict of plain values) are stored beside it: ``load_trained`` checks the first.
     """
     if not isinstance(flow, Flow) or not flow.config:
-        raise ValueError("save_flow needs a flow built by rl.realnvp(...) or images.image_realnvp(...) "
-                         "(it stores the config that load_flow rebuilds)")
+        raise ValueError(
+            "save_flow needs a flow built by rl.realnvp(...) or images.image_realnvp(...) "
+            "(it stores the config that load_flow rebuilds)"
+        )
     name = _builder_name(flow)
     state = {k: v.detach().cpu() for k, v in flow.state_dict().items()}
     try:
         expected = _builder(name)(**flow.config).state_dict()
     except (TypeError, ValueError) as err:
-        raise ValueError(f"save_flow refuses this flow: its config does not rebuild it ({err}), so "
-                         "load_flow could not load it") from err
+        raise ValueError(
+            f"save_flow refuses this flow: its config does not rebuild it ({err}), so "
+            "load_flow could not load it"
+        ) from err
     check_state(state, expected, f"save_flow refuses this flow (nothing written to {path})")
     blob = {"builder": name, "config": flow.config, "state_dict": state}
     if recipe is not None:
@@ -104,8 +115,9 @@ def read_checkpoint(path: str | Path, keys: set[str]) -> dict:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, pickle garbage, empty file, ...
-        raise ValueError(f"{path} is not a readable flow checkpoint (corrupt or truncated?): "
-                         f"{type(err).__name__}: {err}") from err
+        raise ValueError(
+            f"{path} is not a readable flow checkpoint (corrupt or truncated?): {type(err).__name__}: {err}"
+        ) from err
     if not isinstance(blob, dict) or not keys <= set(blob):
         raise ValueError(f"{path} is not a checkpoint of this kind (it lacks {sorted(keys)})")
     return blob
@@ -122,13 +134,16 @@ def check_state(state, expected: dict[str, torch.Tensor], path: str | Path) -> N
     for name, value in state.items():
         if not isinstance(value, torch.Tensor) or value.shape != expected[name].shape:
             shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-            raise ValueError(f"{path}: {name} has shape {shape}, the config builds "
-                             f"{tuple(expected[name].shape)}")
+            raise ValueError(
+                f"{path}: {name} has shape {shape}, the config builds {tuple(expected[name].shape)}"
+            )
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise ValueError(f"{path}: {name} holds NaN or inf values; the flow cannot be used")
         if name.endswith(FIXED) and not torch.equal(value.to(expected[name].dtype), expected[name]):
-            raise ValueError(f"{path}: {name} differs from what its config builds "
-                             f"({_short(value)} instead of {_short(expected[name])})")
+            raise ValueError(
+                f"{path}: {name} differs from what its config builds "
+                f"({_short(value)} instead of {_short(expected[name])})"
+            )
 
 
 # Buffers that the architecture fixes: masks, permutations, LU's permutation and signs.
@@ -162,4 +177,3 @@ def load_flow(path: str | Path) -> Flow:
 def _short(t: torch.Tensor) -> str:
     values = t.flatten()[:6].tolist()
     return f"{values}{'...' if t.numel() > 6 else ''}"
-

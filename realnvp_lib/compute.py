@@ -11,8 +11,9 @@ from torch import nn
 __all__ = ["dtype_and_device", "threads"]
 
 
-def dtype_and_device(obj: object, default: torch.dtype | None = None
-                     ) -> tuple[torch.dtype, torch.device] | None:
+def dtype_and_device(
+    obj: object, default: torch.dtype | None = None
+) -> tuple[torch.dtype, torch.device] | None:
     """The dtype and device inputs to ``obj`` should have: those of its first floating-point parameter,
     else of its first floating-point buffer (a layer with fixed weights).
 

@@ -10,8 +10,7 @@ import torch
 from sklearn.datasets import make_circles, make_moons
 from torch import Tensor
 
-__all__ = ["DATASETS", "circles", "double_moon", "eight_gaussians", "moons_in_noise", "sampler",
-           "two_moons"]
+__all__ = ["DATASETS", "circles", "double_moon", "eight_gaussians", "moons_in_noise", "sampler", "two_moons"]
 
 Seed = int | np.random.RandomState | None
 
@@ -84,8 +83,7 @@ def circles(n: int, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0, la
     return _out(x, y, labels)
 
 
-def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 0,
-                    labels: bool = False):
+def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 0, labels: bool = False):
     """An equal mixture of 8 isotropic Gaussians on a circle, ``(n, 2)`` float32: a multimodal test."""
     _check_n(n)
     _check_positive(radius=radius, std=std)
@@ -96,8 +94,9 @@ def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 
     return _out(x, k, labels)
 
 
-def moons_in_noise(n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: float = 0.05,
-                   seed: Seed = 0) -> Tensor:
+def moons_in_noise(
+    n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: float = 0.05, seed: Seed = 0
+) -> Tensor:
     """``(n, dim)`` float32: two-moons coordinates ``(m_x, m_y)`` at positions ``where``, N(0, 1) elsewhere.
 
     Its exact density factorises (``density.moons_in_noise_log_prob``), so the gap to the true
@@ -118,19 +117,25 @@ def moons_in_noise(n: int, dim: int = 5, where: Sequence[int] = (0, 2), noise: f
 def _check_draw(x, name) -> Tensor:
     if not isinstance(x, Tensor) or x.dim() != 2:
         what = f"a {x.dim()}-D tensor" if isinstance(x, Tensor) else type(x).__name__
-        raise TypeError(f"sampler needs a function returning one (n, D) tensor; "
-                        f"{getattr(name, '__name__', name)} returned {what}")
+        raise TypeError(
+            f"sampler needs a function returning one (n, D) tensor; "
+            f"{getattr(name, '__name__', name)} returned {what}"
+        )
     return x
 
 
 DATASETS: dict[str, Callable[..., Tensor]] = {
-    "two_moons": two_moons, "double_moon": double_moon,
-    "circles": circles, "eight_gaussians": eight_gaussians, "moons_in_noise": moons_in_noise,
+    "two_moons": two_moons,
+    "double_moon": double_moon,
+    "circles": circles,
+    "eight_gaussians": eight_gaussians,
+    "moons_in_noise": moons_in_noise,
 }
 
 
-def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536,
-            **kwargs) -> Callable[[int], Tensor]:
+def sampler(
+    name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536, **kwargs
+) -> Callable[[int], Tensor]:
     """A callable ``n -> (n, D)`` that returns *fresh* points on every call, reproducibly.
 
     It owns its random state (nothing global), so ``fit(flow, sampler("two_moons"))`` trains on
@@ -144,11 +149,15 @@ def sampler(name: str | Callable[..., Tensor], seed: int = 0, pool: int = 65_536
     (True, True)
     """
     if isinstance(name, str) and name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}: choose one of {sorted(DATASETS)}, or pass a "
-                         "function f(n, seed=rng, **kwargs) -> (n, D) tensor")
+        raise ValueError(
+            f"unknown data set {name!r}: choose one of {sorted(DATASETS)}, or pass a "
+            "function f(n, seed=rng, **kwargs) -> (n, D) tensor"
+        )
     if not isinstance(name, str) and not callable(name):
-        raise TypeError(f"sampler takes a data set's name (one of {sorted(DATASETS)}) or a function "
-                        f"f(n, seed=rng, **kwargs) -> (n, D) tensor, got {type(name).__name__}")
+        raise TypeError(
+            f"sampler takes a data set's name (one of {sorted(DATASETS)}) or a function "
+            f"f(n, seed=rng, **kwargs) -> (n, D) tensor, got {type(name).__name__}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     _check_n(pool)

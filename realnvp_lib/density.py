@@ -13,8 +13,17 @@ from .compute import dtype_and_device
 from .grids import grid_points
 from .validation import check_batch
 
-__all__ = ["LogProbFn", "double_moon_entropy", "double_moon_log_prob", "grid_integral", "grid_log_prob",
-           "moons_in_noise_entropy", "moons_in_noise_log_prob", "two_moons_entropy", "two_moons_log_prob"]
+__all__ = [
+    "LogProbFn",
+    "double_moon_entropy",
+    "double_moon_log_prob",
+    "grid_integral",
+    "grid_log_prob",
+    "moons_in_noise_entropy",
+    "moons_in_noise_log_prob",
+    "two_moons_entropy",
+    "two_moons_log_prob",
+]
 
 LogProbFn = Callable[[Tensor], Tensor]
 
@@ -56,8 +65,9 @@ def _arc_pieces(x: Tensor, start: float, noise: float) -> tuple[Tensor, Tensor, 
     alpha = torch.remainder(start - torch.atan2(x[:, 1], x[:, 0]) + math.pi, 2 * math.pi) - math.pi
     inside = alpha <= 0  # the peak u = 0 lies on the arc; otherwise the antipode u = pi does
     d = torch.where(inside[:, None], 0.0, torch.stack([alpha, math.pi - alpha], 1))
-    length = torch.where(inside[:, None], torch.stack([-alpha, alpha + math.pi], 1),
-                         torch.stack([math.pi - alpha, alpha], 1))
+    length = torch.where(
+        inside[:, None], torch.stack([-alpha, alpha + math.pi], 1), torch.stack([math.pi - alpha, alpha], 1)
+    )
     # cos(d + v) = cos(d) - _CUTOFF / kappa solves for the window end (kappa = 0: whole piece).
     cos_end = torch.clamp(torch.cos(d) - _CUTOFF / kappa, min=-1.0)
     window = torch.clamp(torch.minimum(length, torch.arccos(cos_end) - d), min=0.0)
@@ -79,8 +89,7 @@ def _piece_log_integrals(kappa: Tensor, d: Tensor, window: Tensor, n_nodes: int)
 
 
 @torch.no_grad()
-def two_moons_log_prob(x: Tensor, noise: float = 0.05, n_nodes: int = 24,
-                       chunk: int = 1 << 13) -> Tensor:
+def two_moons_log_prob(x: Tensor, noise: float = 0.05, n_nodes: int = 24, chunk: int = 1 << 13) -> Tensor:
     """Exact ``log p(x)`` of scikit-learn's ``make_moons``, continuum limit, ``(B, 2) -> (B,)``.
 
     ``p(x) = 1/2 sum_arcs (1/pi) ∫_0^pi N(x; c_arc(t), noise^2 I) dt`` (the sklearn sampler puts
@@ -106,8 +115,7 @@ def two_moons_log_prob(x: Tensor, noise: float = 0.05, n_nodes: int = 24,
         # it change nothing in float64; most points sit near one arc, which halves the work.
         need = head >= head.max(dim=1, keepdim=True).values - _SKIP
         log_piece = torch.full_like(head, -math.inf)
-        log_piece[need] = head[need] + _piece_log_integrals(
-            kappa[need], d[need], window[need], int(n_nodes))
+        log_piece[need] = head[need] + _piece_log_integrals(kappa[need], d[need], window[need], int(n_nodes))
         out.append(torch.logsumexp(log_piece, dim=1) + const)
     return torch.cat(out).to(x.dtype) if out else x.new_zeros(0)
 
@@ -124,8 +132,7 @@ def _control_variate_mean(h: np.ndarray, controls: np.ndarray) -> tuple[float, f
     return float(resid.mean()), float(resid.std(ddof=design.shape[1]) / math.sqrt(len(h)))
 
 
-def two_moons_entropy(noise: float = 0.05, n: int = 1_000_000, seed: int = 0
-                      ) -> tuple[float, float]:
+def two_moons_entropy(noise: float = 0.05, n: int = 1_000_000, seed: int = 0) -> tuple[float, float]:
     """``(H, standard error)`` in nats of the continuum two moons, ``H = -E log p(x)``.
 
     Monte Carlo with ``n`` draws (half per arc, ``t ~ U[0, pi]``, own seeded generator). Most of
@@ -165,8 +172,10 @@ def double_moon_log_prob(x: Tensor) -> Tensor:
 
     At the lower half's mode ``u = (4, -20)`` it is ``log(1/2 / (2 pi 4 2) / 0.02)``:
 
-    >>> round(double_moon_log_prob(torch.tensor([[0.8, -2.0]])).item(), 5), round(math.log(
-    ...     25 / (16 * math.pi)), 5)
+    >>> (
+    ...     round(double_moon_log_prob(torch.tensor([[0.8, -2.0]])).item(), 5),
+    ...     round(math.log(25 / (16 * math.pi)), 5),
+    ... )
     (-0.69844, -0.69844)
     """
     check_batch(x, 2)
@@ -196,8 +205,13 @@ def double_moon_entropy(n: int = 1_000_000, seed: int = 0) -> tuple[float, float
 
 
 @torch.no_grad()
-def grid_log_prob(log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple[float, float],
-                  n: int = 200, chunk: int = 1 << 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid_log_prob(
+    log_prob_fn: LogProbFn,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    n: int = 200,
+    chunk: int = 1 << 16,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate ``log_prob_fn: (B, 2) -> (B,)`` on an ``n x n`` grid over ``xlim x ylim``.
 
     Returns numpy ``(X, Y, logp)``, each ``(n, n)``, ``X, Y = meshgrid(xs, ys)`` (``logp[i, j]``
@@ -217,8 +231,9 @@ def grid_log_prob(log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple
     return X, Y, logp.to(torch.float64).numpy().reshape(n, n)
 
 
-def grid_integral(log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple[float, float],
-                  n: int = 400) -> float:
+def grid_integral(
+    log_prob_fn: LogProbFn, xlim: tuple[float, float], ylim: tuple[float, float], n: int = 400
+) -> float:
     """Trapezoid rule for ``∫∫ exp(log_prob_fn) dx dy`` over the box, on an ``n x n`` grid.
 
     For a smooth density that is negligible at the box's edges this converges faster than any

@@ -18,10 +18,14 @@ __all__ = ["PERMUTATIONS", "Flow", "make_permutation", "realnvp", "run_steps"]
 PERMUTATIONS = ("none", "swap", "reverse", "random", "lu")
 
 
-def run_steps(steps: Sequence[Bijection], x: Tensor, inverse: bool = False,
-              states: list[Tensor] | None = None, logdets: list[Tensor] | None = None,
-              apply: Callable[[Bijection, Tensor], tuple[Tensor, Tensor]] | None = None
-              ) -> tuple[Tensor, Tensor]:
+def run_steps(
+    steps: Sequence[Bijection],
+    x: Tensor,
+    inverse: bool = False,
+    states: list[Tensor] | None = None,
+    logdets: list[Tensor] | None = None,
+    apply: Callable[[Bijection, Tensor], tuple[Tensor, Tensor]] | None = None,
+) -> tuple[Tensor, Tensor]:
     """The one loop that runs bijections and sums their log-dets: ``(y, logdet: (B,))``.
 
     ``steps`` run in the order given, each as ``layer(x)`` or, with ``inverse``, ``layer.inverse(x)``
@@ -51,8 +55,9 @@ class Flow(nn.Module):
     coordinates D of a ``(B, D)`` batch, or an event shape such as ``(1, 8, 8)`` for images.
     """
 
-    def __init__(self, bijections: Sequence[Bijection], dim: int | tuple[int, ...],
-                 config: dict | None = None) -> None:
+    def __init__(
+        self, bijections: Sequence[Bijection], dim: int | tuple[int, ...], config: dict | None = None
+    ) -> None:
         super().__init__()
         self.shape = (dim,) if isinstance(dim, int) else tuple(dim)
         self.dim = math.prod(self.shape)
@@ -85,8 +90,10 @@ class Flow(nn.Module):
         check_batch(x, self.event, name)
         weights = dtype_and_device(self)
         if weights is not None and x.dtype != weights[0]:
-            raise ValueError(f"{name} is {x.dtype} but the flow's weights are {weights[0]}: use "
-                             f"{name}.to({weights[0]}) or flow.to({x.dtype})")
+            raise ValueError(
+                f"{name} is {x.dtype} but the flow's weights are {weights[0]}: use "
+                f"{name}.to({weights[0]}) or flow.to({x.dtype})"
+            )
 
     def base_log_prob(self, z: Tensor) -> Tensor:
         """Standard-normal log-density, ``z: (B, D) -> (B,)``."""
@@ -172,12 +179,22 @@ def realnvp(
     (7, torch.Size([7]))
     """
     if not isinstance(dim, int) or dim < 2:
-        raise ValueError(f"realnvp needs dim >= 2 coordinates (a coupling passes some through and "
-                         f"transforms the rest), got dim={dim!r}")
+        raise ValueError(
+            f"realnvp needs dim >= 2 coordinates (a coupling passes some through and "
+            f"transforms the rest), got dim={dim!r}"
+        )
     if not isinstance(n_layers, int) or n_layers < 1:
         raise ValueError(f"n_layers (the number of couplings) must be a positive integer, got {n_layers!r}")
-    config = dict(dim=dim, n_layers=n_layers, hidden=hidden, permutation=permutation,
-                  n_hidden=n_hidden, scale_bound=scale_bound, activation=activation, seed=seed)
+    config = dict(
+        dim=dim,
+        n_layers=n_layers,
+        hidden=hidden,
+        permutation=permutation,
+        n_hidden=n_hidden,
+        scale_bound=scale_bound,
+        activation=activation,
+        seed=seed,
+    )
     make_permutation(permutation, dim, seed)  # validate before building anything
     layers: list[Bijection] = []
     with torch.random.fork_rng(devices=[]):

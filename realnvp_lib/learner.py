@@ -75,18 +75,31 @@ def _build(obj, seed: int) -> nn.Module:
 def _infer_shape(layer: nn.Module, dim: int | tuple[int, ...] | None) -> tuple[int, ...]:
     """One sample's shape: ``(D,)`` for ``(B, D)`` layers, or an event shape such as ``(1, 8, 8)``."""
     mask = getattr(layer, "mask", None)
-    for d in (dim, getattr(layer, "shape", None), getattr(layer, "dim", None),
-              mask.numel() if isinstance(mask, Tensor) else None):
+    for d in (
+        dim,
+        getattr(layer, "shape", None),
+        getattr(layer, "dim", None),
+        mask.numel() if isinstance(mask, Tensor) else None,
+    ):
         if isinstance(d, int) and d >= 2:
             return (d,)
         if isinstance(d, tuple) and d and all(isinstance(k, int) for k in d):
             return d
-    raise ValueError("cannot tell the layer's dimension D: give it a .dim or a .mask, or pass dim= "
-                     "(or inputs=, a batch from the layer's domain)")
+    raise ValueError(
+        "cannot tell the layer's dimension D: give it a .dim or a .mask, or pass dim= "
+        "(or inputs=, a batch from the layer's domain)"
+    )
 
 
-def check_bijection(obj, dim: int | tuple[int, ...] | None = None, n: int = 256, seed: int = 0,
-                    verbose: bool = True, tol: float = 1e-6, inputs: Tensor | None = None) -> BijectionReport:
+def check_bijection(
+    obj,
+    dim: int | tuple[int, ...] | None = None,
+    n: int = 256,
+    seed: int = 0,
+    verbose: bool = True,
+    tol: float = 1e-6,
+    inputs: Tensor | None = None,
+) -> BijectionReport:
     """Check that a layer follows the bijection contract; print one ✓/✗ line per check.
 
     ``obj`` is a layer or a zero-argument factory (a class works) with ``forward(x) -> (y, logdet)``
@@ -115,18 +128,24 @@ def check_bijection(obj, dim: int | tuple[int, ...] | None = None, n: int = 256,
     except _NotYet as err:
         report.add(False, f"{err}: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
     except Exception as err:  # a learner's layer may break anywhere: report it, keep the notebook going
-        report.add(False, f"stopped: {type(err).__name__}: {err}",
-                   "the layer breaks the contract forward(x) -> (y, logdet), inverse(y) -> (x, logdet)")
+        report.add(
+            False,
+            f"stopped: {type(err).__name__}: {err}",
+            "the layer breaks the contract forward(x) -> (y, logdet), inverse(y) -> (x, logdet)",
+        )
     checks = sum(line[0] in "✓✗" for line in report.lines)
-    report.lines.append(f"{'passed' if report.passed else 'FAILED'}: {checks - len(report.failures)} of "
-                        f"{checks} checks passed")
+    report.lines.append(
+        f"{'passed' if report.passed else 'FAILED'}: {checks - len(report.failures)} of "
+        f"{checks} checks passed"
+    )
     if verbose:
         print(report)
     return report
 
 
-def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float,
-                inputs: Tensor | None) -> None:
+def _run_checks(
+    report: BijectionReport, obj, dim, n: int, seed: int, tol: float, inputs: Tensor | None
+) -> None:
     layer = randomize(_build(obj, seed), seed).double()
     gen = torch.Generator().manual_seed(seed)
     if inputs is not None:
@@ -136,14 +155,18 @@ def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float
         shape = _infer_shape(layer, dim)
         x = torch.randn(n, *shape, generator=gen, dtype=torch.float64)
     d = shape[0] if len(shape) == 1 else shape
-    report.lines.append(f"check_bijection: {type(layer).__name__}, D = {d}, {n} samples, float64, "
-                        f"parameters randomised (seed {seed})")
+    report.lines.append(
+        f"check_bijection: {type(layer).__name__}, D = {d}, {n} samples, float64, "
+        f"parameters randomised (seed {seed})"
+    )
     with torch.no_grad():
         y, ld = _call(layer.forward, x)
     want = (n, *shape)
-    if not report.add(tuple(y.shape) == want and tuple(ld.shape) == (n,),
-                      f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {want}, {(n,)})",
-                      "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim"):
+    if not report.add(
+        tuple(y.shape) == want and tuple(ld.shape) == (n,),
+        f"forward shapes: y {tuple(y.shape)}, logdet {tuple(ld.shape)} (want {want}, {(n,)})",
+        "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim",
+    ):
         return
     if not preconditions(report, lambda v: _call(layer.forward, v), x, "forward", inputs is None):
         return
@@ -159,18 +182,23 @@ def _run_checks(report: BijectionReport, obj, dim, n: int, seed: int, tol: float
         except _NotYet:
             report.add(False, f"inverse: {NOT_YET} (it raises NotImplementedError)", NOT_YET)
             return
-        if not report.add(tuple(x_back.shape) == want and tuple(ld_inv.shape) == (n,),
-                          f"inverse shapes: x {tuple(x_back.shape)}, logdet {tuple(ld_inv.shape)}",
-                          "inverse must return (x (B, D), logdet (B,)) like forward"):
+        if not report.add(
+            tuple(x_back.shape) == want and tuple(ld_inv.shape) == (n,),
+            f"inverse shapes: x {tuple(x_back.shape)}, logdet {tuple(ld_inv.shape)}",
+            "inverse must return (x (B, D), logdet (B,)) like forward",
+        ):
             return
         if not preconditions(report, layer.inverse, y.clone(), "inverse", False):
             return
         z_back = layer(layer.inverse(z)[0])[0]
     err_x, err_z = _worst(x_back, x), _worst(z_back, z)
-    report.add(max(err_x, err_z) < tol,
-               f"round trip x → y → x: worst row error {err_x:.1e}; z → x → z: {err_z:.1e}",
-               "inverse cannot recompute s and t: b⊙y ≠ b⊙x (see the pass-through check)" if not moved_ok
-               else "inverse does not undo forward: recompute s, t from b⊙y, then x = (y − t)·exp(−s)")
+    report.add(
+        max(err_x, err_z) < tol,
+        f"round trip x → y → x: worst row error {err_x:.1e}; z → x → z: {err_z:.1e}",
+        "inverse cannot recompute s and t: b⊙y ≠ b⊙x (see the pass-through check)"
+        if not moved_ok
+        else "inverse does not undo forward: recompute s, t from b⊙y, then x = (y − t)·exp(−s)",
+    )
     total = (ld + ld_inv).abs().max().item()
     flipped = (ld - ld_inv).abs().max().item() < tol and ld.abs().max().item() > tol
     if flipped:
@@ -190,16 +218,19 @@ def _pass_through(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tenso
         return True
     keep, x, y = mask.bool().flatten(), x.flatten(1), y.flatten(1)
     err = (y[:, keep] - x[:, keep]).abs().max().item()
-    bug = ("outputs merged back in the wrong order: the pass-through coordinates come out elsewhere"
-           if _sorted_cols_found(y, x, keep) else
-           "t not masked: the pass-through coordinates were shifted (multiply s and t by 1-b)")
+    bug = (
+        "outputs merged back in the wrong order: the pass-through coordinates come out elsewhere"
+        if _sorted_cols_found(y, x, keep)
+        else "t not masked: the pass-through coordinates were shifted (multiply s and t by 1-b)"
+    )
     what = f"pass-through coordinates (b = 1) unchanged: max |b⊙(y − x)| = {err:.1e}"
     return report.add(err == 0, what, bug)
 
 
 @torch.no_grad()
-def _independence(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tensor, ld: Tensor,
-                  tol: float, in_domain: bool) -> bool:
+def _independence(
+    report: BijectionReport, layer: nn.Module, x: Tensor, y: Tensor, ld: Tensor, tol: float, in_domain: bool
+) -> bool:
     bumped = x.clone()
     if in_domain:  # another sample of the given batch: still inside the layer's domain
         bumped[0] = x[1]
@@ -207,16 +238,26 @@ def _independence(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tenso
         bumped[0] += 1.0
     y2, ld2 = layer(bumped)
     moved = max(_worst(y2[1:], y[1:]), _worst(ld2[1:], ld[1:]))
-    return report.add(moved < tol * 1e-3,
-                      f"samples independent: changing sample 1 moved the other {len(x) - 1} by {moved:.1e}",
-                      "batch statistics leak between samples (a mean/std over dim=0, or BatchNorm training)")
+    return report.add(
+        moved < tol * 1e-3,
+        f"samples independent: changing sample 1 moved the other {len(x) - 1} by {moved:.1e}",
+        "batch statistics leak between samples (a mean/std over dim=0, or BatchNorm training)",
+    )
 
 
-def _logdet_vs_jacobian(report: BijectionReport, layer: nn.Module, x: Tensor, ld: Tensor, moved_ok: bool,
-                        independent: bool, tol: float) -> bool:
+def _logdet_vs_jacobian(
+    report: BijectionReport,
+    layer: nn.Module,
+    x: Tensor,
+    ld: Tensor,
+    moved_ok: bool,
+    independent: bool,
+    tol: float,
+) -> bool:
     shape = x.shape[1:]  # the Jacobian of the flattened map, (B, D, D) with D = prod(shape)
-    ref = torch.linalg.slogdet(jacobian(lambda v: layer(v.view(-1, *shape))[0].flatten(1),
-                                        x.flatten(1))).logabsdet
+    ref = torch.linalg.slogdet(
+        jacobian(lambda v: layer(v.view(-1, *shape))[0].flatten(1), x.flatten(1))
+    ).logabsdet
     err = _worst(ld, ref)
     if not independent:
         bug = "batch statistics leak between samples: each sample's Jacobian depends on the others"

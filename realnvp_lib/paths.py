@@ -21,8 +21,18 @@ from torch import Tensor
 from .bijections import AffineCoupling, Bijection, affine
 from .flow import Flow, run_steps
 
-__all__ = ["DIRECTIONS", "apply_step", "depth_log_prob", "partial_step", "quadrants",
-           "shorter_model_sample", "smooth_path", "step_logdet", "step_name", "steps"]
+__all__ = [
+    "DIRECTIONS",
+    "apply_step",
+    "depth_log_prob",
+    "partial_step",
+    "quadrants",
+    "shorter_model_sample",
+    "smooth_path",
+    "step_logdet",
+    "step_name",
+    "steps",
+]
 
 DIRECTIONS = ("inference", "generation")
 
@@ -34,8 +44,9 @@ def _check_direction(direction: str) -> None:
 
 def _check_depth(flow: Flow, k: int) -> None:
     if not isinstance(k, int) or not 0 <= k <= len(flow):
-        raise ValueError(f"depth k must be an integer in 0..{len(flow)} (this flow has K = {len(flow)} "
-                         f"steps), got {k!r}")
+        raise ValueError(
+            f"depth k must be an integer in 0..{len(flow)} (this flow has K = {len(flow)} steps), got {k!r}"
+        )
 
 
 def steps(flow: Flow, direction: str) -> list[tuple[Bijection, bool]]:
@@ -86,8 +97,9 @@ def partial_step(layer: Bijection, inverted: bool, x: Tensor, alpha: float) -> T
 
 
 @torch.no_grad()
-def smooth_path(flow: Flow, x: Tensor, direction: str, coupling_frames: int = 8,
-                mix_frames: int = 4) -> tuple[list[Tensor], list[float]]:
+def smooth_path(
+    flow: Flow, x: Tensor, direction: str, coupling_frames: int = 8, mix_frames: int = 4
+) -> tuple[list[Tensor], list[float]]:
     """States moving continuously along a path, and their depths (k - 1 + alpha).
 
     Each coupling step contributes ``coupling_frames`` states (alpha = 1/n .. 1), any other step

@@ -15,7 +15,7 @@ class Permutation(Bijection):
     """Reorder coordinates, ``y = x[:, perm]``; volume-preserving, so ``logdet`` is zeros ``(B,)``.
 
     >>> p = Permutation([2, 0, 1])
-    >>> p(torch.tensor([[10., 20., 30.]]))[0].tolist()
+    >>> p(torch.tensor([[10.0, 20.0, 30.0]]))[0].tolist()
     [[30.0, 10.0, 20.0]]
     """
 

@@ -30,8 +30,13 @@ def cache_path(cache_dir: str | Path, noise: float, seed: int) -> Path:
     return recipe_path(cache_dir, f"two_moons_noise{noise}_seed{seed}", recipe)
 
 
-def two_moons_flow(cache_dir: str | Path = "cache", noise: float = 0.05, seed: int = 0,
-                   progress: bool = True, retrain: bool = False) -> tuple[Flow, History | None]:
+def two_moons_flow(
+    cache_dir: str | Path = "cache",
+    noise: float = 0.05,
+    seed: int = 0,
+    progress: bool = True,
+    retrain: bool = False,
+) -> tuple[Flow, History | None]:
     """The default ``realnvp()`` trained by ``fit``'s defaults on fresh two-moons batches.
 
     Loads ``cache_dir/...pt`` if an earlier notebook saved it; otherwise trains (about 20 s
@@ -47,11 +52,13 @@ def two_moons_flow(cache_dir: str | Path = "cache", noise: float = 0.05, seed: i
         else:
             if flow.config == realnvp(seed=seed).config:
                 return flow, None
-            warnings.warn(f"cached flow at {path} has another architecture ({flow.config}); retraining "
-                          "and overwriting it", stacklevel=2)
+            warnings.warn(
+                f"cached flow at {path} has another architecture ({flow.config}); retraining "
+                "and overwriting it",
+                stacklevel=2,
+            )
     flow = realnvp(seed=seed)
-    history = fit(flow, data.sampler("two_moons", seed=seed, noise=noise), seed=seed,
-                  progress=progress)
+    history = fit(flow, data.sampler("two_moons", seed=seed, noise=noise), seed=seed, progress=progress)
     try:
         save_flow(flow, path)
     except (OSError, ValueError) as err:  # a folder that cannot be written must not cost the training

@@ -42,14 +42,20 @@ class FitConfig:
         if not _is_int(self.seed):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
         if self.max_seconds is not None and not (_is_number(self.max_seconds) and self.max_seconds >= 0):
-            raise ValueError(f"max_seconds must be a finite number of seconds >= 0, or None; got "
-                             f"{self.max_seconds!r}")
+            raise ValueError(
+                f"max_seconds must be a finite number of seconds >= 0, or None; got {self.max_seconds!r}"
+            )
         if not _is_int(self.warmup) or self.warmup < 0:
             raise ValueError(f"warmup must be an integer number of steps >= 0, got {self.warmup!r}")
-        if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2 \
-                or not all(_is_number(b) and 0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be a pair of numbers in [0, 1) such as (0.9, 0.99) (Adam's two "
-                             f"decays), got {self.betas!r}")
+        if (
+            not isinstance(self.betas, (tuple, list))
+            or len(self.betas) != 2
+            or not all(_is_number(b) and 0 <= b < 1 for b in self.betas)
+        ):
+            raise ValueError(
+                f"betas must be a pair of numbers in [0, 1) such as (0.9, 0.99) (Adam's two "
+                f"decays), got {self.betas!r}"
+            )
         object.__setattr__(self, "betas", tuple(self.betas))  # frozen; a list would not hash
         if self.ema is not None and not (_is_number(self.ema) and 0 < self.ema < 1):
             raise ValueError(f"ema must be a decay in (0, 1) such as 0.995, or None; got {self.ema!r}")

@@ -34,7 +34,7 @@ def heldout(flow: Flow, x: Tensor, true_log_prob: LogProbFn | None = None) -> He
     """Score ``flow`` on test points ``x: (N, D)``; ``true_log_prob`` (e.g. the exact density) adds the gap.
 
     >>> from realnvp_lib import realnvp
-    >>> flow = realnvp(dim=2, n_layers=2, hidden=8)      # untrained: the identity, so q = N(0, I)
+    >>> flow = realnvp(dim=2, n_layers=2, hidden=8)  # untrained: the identity, so q = N(0, I)
     >>> x = torch.zeros(4, 2)
     >>> round(heldout(flow, x, flow.log_prob).gap, 6), round(heldout(flow, x).nll, 4)
     (0.0, 1.8379)

@@ -30,8 +30,9 @@ def seconds_per_call(fn: Callable[[], object], repeats: int, budget: float = 0.0
     return best
 
 
-def time_logdet(dims: Sequence[int], batch: int = 16, repeats: int = 3, hidden: int = 64,
-                seed: int = 0) -> dict[str, np.ndarray]:
+def time_logdet(
+    dims: Sequence[int], batch: int = 16, repeats: int = 3, hidden: int = 64, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Seconds per batch of ``batch`` samples, for each ``D`` in ``dims``, of three ways to a log-det.
 
     ``"slogdet"``: ``torch.linalg.slogdet`` of dense ``(batch, D, D)`` matrices, O(D^3) each;

@@ -38,9 +38,16 @@ def negative_log_likelihood(flow: Flow, batch: Tensor) -> Tensor:
     return -flow.log_prob(batch)
 
 
-def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool = True, *,
-        objective: Callable[[Flow, Tensor], Tensor] | None = None, validation: Validation | None = None,
-        **overrides) -> History:
+def fit(
+    flow: Flow,
+    data: Data,
+    config: FitConfig | None = None,
+    progress: bool = True,
+    *,
+    objective: Callable[[Flow, Tensor], Tensor] | None = None,
+    validation: Validation | None = None,
+    **overrides,
+) -> History:
     """Train ``flow`` by minimising the mean negative log-likelihood ``-log q(x)`` with Adam.
 
     ``data`` is an ``(N, D)`` tensor (shuffled minibatches) or a callable ``n -> (n, D)`` tensor of
@@ -63,11 +70,15 @@ def fit(flow: Flow, data: Data, config: FitConfig | None = None, progress: bool 
         raise TypeError(f"fit trains an rl.Flow (e.g. rl.realnvp(...)), got {type(flow).__name__}")
     unknown = set(overrides) - {f.name for f in fields(FitConfig)}
     if unknown:
-        raise TypeError(f"fit got unknown option(s) {sorted(unknown)}; FitConfig has "
-                        f"{[f.name for f in fields(FitConfig)]}")
+        raise TypeError(
+            f"fit got unknown option(s) {sorted(unknown)}; FitConfig has "
+            f"{[f.name for f in fields(FitConfig)]}"
+        )
     if config is not None and not isinstance(config, FitConfig):
-        raise TypeError(f"config must be an rl.FitConfig, got {type(config).__name__}; for a dict d use "
-                        "fit(flow, data, **d) or config=rl.FitConfig(**d)")
+        raise TypeError(
+            f"config must be an rl.FitConfig, got {type(config).__name__}; for a dict d use "
+            "fit(flow, data, **d) or config=rl.FitConfig(**d)"
+        )
     cfg = replace(config or FitConfig(), **overrides)
     if validation is not None and not isinstance(validation, Validation):
         raise TypeError(f"validation must be an rl.train.Validation, got {type(validation).__name__}")
@@ -109,7 +120,9 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
                 failure = NonFiniteLossError(
                     f"{err} at step {step} of {cfg.steps}: the data source is broken (training did not "
                     "diverge). The flow keeps its last finite weights, in eval mode; this error's "
-                    f".history holds the {history.steps} finished steps.", history)
+                    f".history holds the {history.steps} finished steps.",
+                    history,
+                )
                 break
             try:
                 loss = objective(flow, batch).mean()
@@ -161,8 +174,10 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
     if isinstance(objective, nn.Module):
         objective.eval()
     if history.interrupted:
-        print(f"training interrupted after {history.steps} of {cfg.steps} steps: the flow keeps what it "
-              "learned" + (" (weight average applied)" if cfg.ema else "") + "; History.interrupted = True")
+        print(
+            f"training interrupted after {history.steps} of {cfg.steps} steps: the flow keeps what it "
+            "learned" + (" (weight average applied)" if cfg.ema else "") + "; History.interrupted = True"
+        )
     if failure is not None:
         raise failure
     if error is not None:
@@ -170,8 +185,10 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
             error.history = history
         except AttributeError:  # an exception type that takes no attributes
             pass
-        error.add_note(f"fit stopped at step {step} of {cfg.steps}: the flow keeps its last finite weights, "
-                       f"in eval mode; this error's .history holds the {history.steps} finished steps")
+        error.add_note(
+            f"fit stopped at step {step} of {cfg.steps}: the flow keeps its last finite weights, "
+            f"in eval mode; this error's .history holds the {history.steps} finished steps"
+        )
         raise error
     return history
 
@@ -218,11 +235,16 @@ def _weights(flow: Flow, kept: list[Tensor]) -> dict[str, Tensor]:
 
 def _failure(value: float, step: int, cfg: FitConfig, history: History) -> NonFiniteLossError:
     last = f"{history.losses[-1]:.4g}" if history.losses else "none"
-    hint = ("the very first loss is not finite: check the data (huge values?) and the flow"
-            if step == 0 else "lower lr, keep grad_clip, or bound the coupling scale (scale_bound)")
+    hint = (
+        "the very first loss is not finite: check the data (huge values?) and the flow"
+        if step == 0
+        else "lower lr, keep grad_clip, or bound the coupling scale (scale_bound)"
+    )
     return NonFiniteLossError(
         f"loss became {value} at step {step} of {cfg.steps} (last finite loss: {last}); {hint}. "
-        "The flow keeps its last finite weights, in eval mode.", history)
+        "The flow keeps its last finite weights, in eval mode.",
+        history,
+    )
 
 
 def _state(module: torch.nn.Module) -> dict[str, Tensor]:

@@ -106,8 +106,14 @@ def test_every_parameter_gets_a_gradient():
 
 @pytest.mark.parametrize(
     "mask, message",
-    [([1, 1, 1], "all ones"), ([0, 0], "all zeros"), ([1, 0.5], "only 0 and 1"),
-     ([[1, 0]], "1-D"), ([1], "D >= 2"), ([2, 0], "only 0 and 1")],
+    [
+        ([1, 1, 1], "all ones"),
+        ([0, 0], "all zeros"),
+        ([1, 0.5], "only 0 and 1"),
+        ([[1, 0]], "1-D"),
+        ([1], "D >= 2"),
+        ([2, 0], "only 0 and 1"),
+    ],
 )
 def test_bad_mask_raises(mask, message):
     with pytest.raises(ValueError, match=message):
@@ -117,9 +123,14 @@ def test_bad_mask_raises(mask, message):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     "bad, message",
-    [(torch.zeros(4), "1-D tensor"), (torch.zeros(4, 3), "D=3"), (torch.zeros(2, 4, 2), "3-D"),
-     (torch.tensor([[0.0, float("nan")]]), "NaN or inf"),
-     (torch.tensor([[float("inf"), 0.0]]), "NaN or inf"), (torch.zeros(3, 2, dtype=torch.long), "floating")],
+    [
+        (torch.zeros(4), "1-D tensor"),
+        (torch.zeros(4, 3), "D=3"),
+        (torch.zeros(2, 4, 2), "3-D"),
+        (torch.tensor([[0.0, float("nan")]]), "NaN or inf"),
+        (torch.tensor([[float("inf"), 0.0]]), "NaN or inf"),
+        (torch.zeros(3, 2, dtype=torch.long), "floating"),
+    ],
 )
 def test_bad_input_raises(kind, bad, message):
     layer = all_bijections(2)[kind]

@@ -30,9 +30,13 @@ from serving import caption, free_port, get_json, scrub, stop, wait_until_up
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "06_inside_the_flow.ipynb"
 # Lab settings for the test: render every cell (no windowing), no news or update pop-ups.
-SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-            "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-                {"fetchNews": "false", "checkForUpdates": False}}
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
 
 
 TRUSTED, UNTRUSTED, RUN = NOTEBOOK, "unsigned_" + NOTEBOOK, "stripped_" + NOTEBOOK
@@ -51,8 +55,13 @@ def strip_outputs(path: Path) -> None:
 
 def make_lab_trust(cwd: Path, env: dict) -> None:
     """Run the `jupyter trust` line of `make lab` (read from `make -n`) in ``cwd``, a repository copy."""
-    out = subprocess.run(["make", "-s", "-n", "-o", ".venv/.lab", "-o", ".venv/.torch", "lab"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.lab", "-o", ".venv/.torch", "lab"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     lines = [shlex.split(line) for line in out.splitlines() if " trust " in line]
     assert len(lines) == 1 and f"notebooks/{NOTEBOOK}" in lines[0], out
     cmd = [str(ROOT / c) if c.startswith(".venv/") else c for c in lines[0]]
@@ -63,17 +72,21 @@ def make_lab_trust(cwd: Path, env: dict) -> None:
 def lab(tmp_path_factory):
     """One JupyterLab over a copy of the repository's notebooks/ (with its cache, if any) and figures/."""
     tmp_path = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     shutil.copytree(ROOT / "figures", tmp_path / "figures")
     for name, value in SETTINGS.items():
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_DATA_DIR": str(tmp_path / "data"),  # where `jupyter trust` keeps its signatures
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),  # where `jupyter trust` keeps its signatures
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
     make_lab_trust(tmp_path, env)
     # Trust goes by content, not by name: the unsigned copy differs by one metadata entry.
     unsigned = json.loads((tmp_path / "notebooks" / NOTEBOOK).read_text())
@@ -86,13 +99,23 @@ def lab(tmp_path_factory):
     # training (when notebooks/cache is empty, as in a fresh CI checkout) many times slower.
     env["OMP_NUM_THREADS"] = "1"
     port, token = free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.open_browser=False",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-           "--allow-root"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.open_browser=False",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={tmp_path}",
+        "--allow-root",
+    ]
     log = open(tmp_path / "lab.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=tmp_path / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/status?token={token}", proc, tmp_path / "lab.log", "JupyterLab")
@@ -142,8 +165,10 @@ def check_scrub(page, tmp: Path, label: str) -> list[float]:
 
 
 def report(label: str, ms: list[float], extra: str = "") -> None:
-    print(f"\nLab, {label}: key press to new frame painted over {len(ms)} steps: median "
-          f"{statistics.median(ms):.1f} ms, range {min(ms):.1f}-{max(ms):.1f} ms (target <= 50 ms){extra}")
+    print(
+        f"\nLab, {label}: key press to new frame painted over {len(ms)} steps: median "
+        f"{statistics.median(ms):.1f} ms, range {min(ms):.1f}-{max(ms):.1f} ms (target <= 50 ms){extra}"
+    )
 
 
 def test_trusted_notebook_scrubs_from_saved_state_before_any_cell_runs(browser, lab, capsys):
@@ -161,8 +186,11 @@ def test_trusted_notebook_scrubs_from_saved_state_before_any_cell_runs(browser, 
     finally:
         page.close()
     with capsys.disabled():
-        report("trusted notebook, no cell run (widgets from saved state)", ms,
-               f"; sliders up {restored:.1f} s after the page was asked for")
+        report(
+            "trusted notebook, no cell run (widgets from saved state)",
+            ms,
+            f"; sliders up {restored:.1f} s after the page was asked for",
+        )
 
 
 def test_untrusted_notebook_shows_the_first_frame(browser, lab):
@@ -191,10 +219,13 @@ def test_sliders_scrub_after_running_the_notebook(browser, lab, capsys):
         page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
         accept_kernel_dialog(page)
         # Done when the last code cell has its execution number and no cell is pending.
-        page.wait_for_function("""() => {
+        page.wait_for_function(
+            """() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""", timeout=170_000)
+        }""",
+            timeout=170_000,
+        )
         page.wait_for_selector(".realnvp-slider .widget-slider")
         ms = check_scrub(page, tmp, "run")
     except Exception:

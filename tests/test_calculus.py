@@ -127,4 +127,3 @@ def test_draw_helpers_make_artists():
     img = panels.draw_matrix(ax2, torch.tensor([[1.0, 0.0], [0.5, 2.0]]), title="J")
     assert img.get_array().mask[0, 1] and len(ax2.texts) == 4
     plt.close(fig)
-

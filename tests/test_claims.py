@@ -113,18 +113,31 @@ def unbacked(nb) -> list[str]:
 
 
 def test_figure_rules():
-    md = ("Measured 3.7× faster, in 41 s and 8–12 s; the gap is 0.0087 nats. Dinh et al. (2017) found 1.5. "
-          "Notebook 05, section 3, eq. 9, §3.1, 4 couplings, `lr=0.3`, 2-D, 8×8, float32, torch 2.13.0.\n"
-          "## 2. Heading 4.5\n1. item $q = 0.25\\,x \\approx 2995.73$.\nSee `benchmarks/x.py`: 9.9 s.")
+    md = (
+        "Measured 3.7× faster, in 41 s and 8–12 s; the gap is 0.0087 nats. Dinh et al. (2017) found 1.5. "
+        "Notebook 05, section 3, eq. 9, §3.1, 4 couplings, `lr=0.3`, 2-D, 8×8, float32, torch 2.13.0.\n"
+        "## 2. Heading 4.5\n1. item $q = 0.25\\,x \\approx 2995.73$.\nSee `benchmarks/x.py`: 9.9 s."
+    )
     assert [f for f, _ in figures(md)] == ["3.7", "41", "8", "12", "0.0087", "2995.73"]
 
 
 def test_precision_and_exemptions():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("print(x)", outputs=[nbformat.v4.new_output(
-            "stream", text="gap 0.0087 ± 0.0007, ratio 3.68, took 40.6 s, -2995.73\n")]),
-        nbformat.v4.new_markdown_cell("A gap of 0.0087, about 0.01; 3.7× in 41 s; a log of 2995.73. "
-                                      "It was 0.0088 here, and 5× there.")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "print(x)",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "stream", text="gap 0.0087 ± 0.0007, ratio 3.68, took 40.6 s, -2995.73\n"
+                    )
+                ],
+            ),
+            nbformat.v4.new_markdown_cell(
+                "A gap of 0.0087, about 0.01; 3.7× in 41 s; a log of 2995.73. "
+                "It was 0.0088 here, and 5× there."
+            ),
+        ]
+    )
     assert [m.split()[0] for m in unbacked(nb)] == ["'0.0088'", "'5'"]
 
 

@@ -40,6 +40,7 @@ def grid_moments(log_prob_fn, xlim, ylim, n: int) -> tuple[float, float]:
 def moons(request) -> dict:
     """Noise level with its grid mass and grid entropy (computed once per module)."""
     noise = request.param
+
     def fn(x):
         return density.two_moons_log_prob(x, noise)
 
@@ -53,6 +54,7 @@ def quad_log_prob(point: tuple[float, float], noise: float) -> float:
     arcs = [lambda t: (np.cos(t), np.sin(t)), lambda t: (1 - np.cos(t), 0.5 - np.sin(t))]
     logs = []
     for arc in arcs:
+
         def sq(t, arc=arc):
             cx, cy = arc(t)
             return (point[0] - cx) ** 2 + (point[1] - cy) ** 2
@@ -60,20 +62,38 @@ def quad_log_prob(point: tuple[float, float], noise: float) -> float:
         ts = np.linspace(0, math.pi, 20001)
         t_min = float(ts[np.argmin(sq(ts))])
         m = float(sq(t_min))  # factor out the closest approach so that far points do not underflow
-        val, _ = integrate.quad(lambda t, sq=sq, m=m: math.exp(-(sq(t) - m) / (2 * noise**2)),
-                                0, math.pi, points=[t_min], epsabs=0, epsrel=1e-13, limit=500)
+        val, _ = integrate.quad(
+            lambda t, sq=sq, m=m: math.exp(-(sq(t) - m) / (2 * noise**2)),
+            0,
+            math.pi,
+            points=[t_min],
+            epsabs=0,
+            epsrel=1e-13,
+            limit=500,
+        )
         logs.append(math.log(val) - m / (2 * noise**2))
     # mixture weight 1/2, uniform t density 1/pi, isotropic Gaussian normaliser
     return float(special.logsumexp(logs)) + math.log(0.5 / math.pi / (2 * math.pi * noise**2))
 
 
 POINTS = [
-    (0.0, 1.0), (-0.7, 0.72), (1.0, -0.45),  # on the arcs
-    (0.5, 0.25), (1.0, 0.0), (0.0, 0.5),  # between the arcs, at arc ends
-    (2.0, 0.0), (-0.5, 0.0), (1.0, -0.5),  # on the rays where the quadrature switches branch
-    (-1.2, -0.1), (2.1, 0.7),  # just past an end
-    (0.0, 0.0), (1.0, 0.5),  # the arcs' circle centres (r = 0)
-    (0.0, -0.8), (3.0, 3.0), (0.5, -4.0), (-6.0, 2.0),  # far away, both ends equally far
+    (0.0, 1.0),
+    (-0.7, 0.72),
+    (1.0, -0.45),  # on the arcs
+    (0.5, 0.25),
+    (1.0, 0.0),
+    (0.0, 0.5),  # between the arcs, at arc ends
+    (2.0, 0.0),
+    (-0.5, 0.0),
+    (1.0, -0.5),  # on the rays where the quadrature switches branch
+    (-1.2, -0.1),
+    (2.1, 0.7),  # just past an end
+    (0.0, 0.0),
+    (1.0, 0.5),  # the arcs' circle centres (r = 0)
+    (0.0, -0.8),
+    (3.0, 3.0),
+    (0.5, -4.0),
+    (-6.0, 2.0),  # far away, both ends equally far
 ]
 
 
@@ -188,10 +208,18 @@ def test_grid_log_prob_orientation_and_flow_dtype():
     assert abs(density.grid_integral(flow.log_prob, (-8, 8), (-8, 8), n=300) - 1) < 2e-3
 
 
-@pytest.mark.parametrize("bad", [
-    torch.zeros(5, 3), torch.zeros(5), torch.zeros(2, 5, 2), torch.tensor([[0.0, float("nan")]]),
-    torch.tensor([[float("inf"), 0.0]]), torch.zeros(4, 2, dtype=torch.long), np.zeros((4, 2)),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        torch.zeros(5, 3),
+        torch.zeros(5),
+        torch.zeros(2, 5, 2),
+        torch.tensor([[0.0, float("nan")]]),
+        torch.tensor([[float("inf"), 0.0]]),
+        torch.zeros(4, 2, dtype=torch.long),
+        np.zeros((4, 2)),
+    ],
+)
 def test_bad_points_raise(bad):
     with pytest.raises(ValueError):
         density.two_moons_log_prob(bad)

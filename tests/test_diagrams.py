@@ -45,8 +45,9 @@ def test_net_shape_reads_the_conditioner():
     assert diagrams.net_shape(layer.net) == [4, 32, 32, 32, 8]
 
 
-@pytest.mark.parametrize("kw", [dict(n_layers=4), dict(n_layers=3, permutation="lu"),
-                                dict(n_layers=2, dim=5)])
+@pytest.mark.parametrize(
+    "kw", [dict(n_layers=4), dict(n_layers=3, permutation="lu"), dict(n_layers=2, dim=5)]
+)
 def test_flow_diagram_has_one_box_per_step(kw):
     flow = rl.realnvp(hidden=8, **kw)
     fig = diagrams.flow_diagram(flow)

@@ -8,16 +8,19 @@ import torch
 import realnvp_lib as rl
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"dim": 1}, "dim >= 2"),
-    ({"hidden": 0}, "hidden"),
-    ({"n_hidden": -1}, "n_hidden"),
-    ({"scale_bound": float("inf")}, "scale_bound"),
-    ({"scale_bound": -1.0}, "scale_bound"),
-    ({"n_layers": 0}, "n_layers"),
-    ({"permutation": "shuffle"}, "permutation"),
-    ({"activation": "sigmoid"}, "activation"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"dim": 1}, "dim >= 2"),
+        ({"hidden": 0}, "hidden"),
+        ({"n_hidden": -1}, "n_hidden"),
+        ({"scale_bound": float("inf")}, "scale_bound"),
+        ({"scale_bound": -1.0}, "scale_bound"),
+        ({"n_layers": 0}, "n_layers"),
+        ({"permutation": "shuffle"}, "permutation"),
+        ({"activation": "sigmoid"}, "activation"),
+    ],
+)
 def test_realnvp_options_are_checked(kwargs, words):
     with pytest.raises(ValueError, match=words):
         rl.realnvp(**kwargs)
@@ -36,12 +39,15 @@ def test_unknown_data_set_lists_the_choices():
         rl.data.sampler("nope")
 
 
-@pytest.mark.parametrize("call", [
-    lambda: rl.data.eight_gaussians(10, std=float("nan")),
-    lambda: rl.data.two_moons(10, noise=-0.1),
-    lambda: rl.data.circles(10, factor=0.0),
-    lambda: rl.data.two_moons(0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: rl.data.eight_gaussians(10, std=float("nan")),
+        lambda: rl.data.two_moons(10, noise=-0.1),
+        lambda: rl.data.circles(10, factor=0.0),
+        lambda: rl.data.two_moons(0),
+    ],
+)
 def test_data_rejects_nonsense_parameters(call):
     with pytest.raises(ValueError):
         call()
@@ -82,8 +88,13 @@ def test_save_gif_checks_its_arguments_before_drawing_and_never_leaves_a_stub(tm
     monkeypatch.setattr(gif, "render_rgb", lambda frames, **kw: drawn.append(1) or [white, white * 0])
     path = tmp_path / "a.gif"
     path.write_bytes(b"GIF89a: the good one")
-    for kwargs, word in [({"hold": -1.0}, "hold"), ({"fps": 0}, "fps"), ({"fps": float("nan")}, "fps"),
-                         ({"hold": "1"}, "hold"), ({"colors": 1}, "colors")]:
+    for kwargs, word in [
+        ({"hold": -1.0}, "hold"),
+        ({"fps": 0}, "fps"),
+        ({"fps": float("nan")}, "fps"),
+        ({"hold": "1"}, "hold"),
+        ({"colors": 1}, "colors"),
+    ]:
         with pytest.raises(ValueError, match=word):
             gif.save_gif(None, path, **kwargs)
     assert not drawn and path.read_bytes() == b"GIF89a: the good one"
@@ -101,12 +112,28 @@ def test_save_gif_checks_its_arguments_before_drawing_and_never_leaves_a_stub(tm
     assert gif.save_gif(None, path, fps=2)["frames"] == 2 and path.read_bytes().startswith(b"GIF89a")
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("steps", 0), ("steps", 2.5), ("batch_size", True), ("lr", -1.0), ("lr", float("nan")), ("seed", 1.5),
-    ("max_seconds", -1), ("warmup", -1), ("warmup", True), ("betas", 0.9), ("betas", (0.9,)),
-    ("betas", (0.9, 1.0)), ("betas", "ab"), ("ema", 1.0), ("grad_clip", 0), ("snapshot_every", 0),
-    ("threads", 0),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("steps", 0),
+        ("steps", 2.5),
+        ("batch_size", True),
+        ("lr", -1.0),
+        ("lr", float("nan")),
+        ("seed", 1.5),
+        ("max_seconds", -1),
+        ("warmup", -1),
+        ("warmup", True),
+        ("betas", 0.9),
+        ("betas", (0.9,)),
+        ("betas", (0.9, 1.0)),
+        ("betas", "ab"),
+        ("ema", 1.0),
+        ("grad_clip", 0),
+        ("snapshot_every", 0),
+        ("threads", 0),
+    ],
+)
 def test_every_fit_config_field_is_checked_by_name(field, value):
     with pytest.raises(ValueError, match=field):
         rl.FitConfig(**{field: value})

@@ -44,8 +44,9 @@ def test_log_prob_is_change_of_variables():
     flow = random_flow(3).double()
     x = points(3, torch.float64)
     z, ld = flow(x)
-    base = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64),
-                                                  torch.eye(3, dtype=torch.float64))
+    base = torch.distributions.MultivariateNormal(
+        torch.zeros(3, dtype=torch.float64), torch.eye(3, dtype=torch.float64)
+    )
     assert torch.allclose(flow.log_prob(x), base.log_prob(z) + ld, atol=1e-12)
 
 

@@ -112,8 +112,11 @@ def test_squeeze_round_trip_and_layout():
 
 def test_masks():
     cb = ri.checkerboard((2, 4, 4))
-    assert cb.shape == (2, 4, 4) and cb.sum() == 16 and torch.equal(cb + ri.checkerboard((2, 4, 4), False),
-                                                                    torch.ones(2, 4, 4))
+    assert (
+        cb.shape == (2, 4, 4)
+        and cb.sum() == 16
+        and torch.equal(cb + ri.checkerboard((2, 4, 4), False), torch.ones(2, 4, 4))
+    )
     ch = ri.channel_mask((4, 4, 4))
     assert ch[:2].eq(1).all() and ch[2:].eq(0).all()
     with pytest.raises(ValueError):
@@ -197,8 +200,9 @@ def tiny_config(epochs: int = 2, n: int = 256, **kw) -> rl.FitConfig:
 def test_training_keeps_best_validation_weights_and_restores_threads():
     flow = ri.image_realnvp(seed=0, hidden=8)
     before = torch.get_num_threads()
-    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=3),
-                           progress=False)
+    history = train_digits(
+        flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=3), progress=False
+    )
     assert torch.get_num_threads() == before
     assert history.val_steps == [4, 8, 12] and history.best_score == min(history.val_scores)
     assert history.val_scores[0] < math.log2(17) + 1
@@ -219,8 +223,9 @@ def test_keyboard_interrupt_keeps_what_was_learned(monkeypatch):
         return original(self, v)
 
     monkeypatch.setattr(ri.ImageFlow, "log_prob", interrupting)
-    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=5),
-                           progress=False)
+    history = train_digits(
+        flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=5), progress=False
+    )
     assert history.interrupted and history.steps == 9 - 1 and not flow.training
 
 
@@ -290,12 +295,15 @@ def test_state_pictures_and_static_strip(tmp_path):
     assert int((ri.scale_of_pixel(ri.image_realnvp(hidden=8, factor_out=False)) == 1).sum()) == 0
 
 
-@pytest.mark.parametrize(("bad", "words"), [
-    (1.01, r"1 pixels in 1 of 4 images \(first: image 2\).*range 0.*1.01"),
-    (-0.005, r"1 pixels in 1 of 4 images \(first: image 2\).*-0.005"),
-    (16.0, r"\[0, 1\).*ri.dequantize"),
-    (float("nan"), r"1 pixels in 1 of 4 images"),
-])
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (1.01, r"1 pixels in 1 of 4 images \(first: image 2\).*range 0.*1.01"),
+        (-0.005, r"1 pixels in 1 of 4 images \(first: image 2\).*-0.005"),
+        (16.0, r"\[0, 1\).*ri.dequantize"),
+        (float("nan"), r"1 pixels in 1 of 4 images"),
+    ],
+)
 def test_pixels_outside_the_unit_interval_are_refused_in_the_callers_terms(bad, words):
     flow = ri.image_realnvp(seed=0, hidden=4)
     v = pixels(4, torch.float32)
@@ -328,35 +336,44 @@ def test_training_on_one_image_is_refused_before_any_step():
     assert all(torch.equal(a, b) for a, b in zip(before, flow.parameters()))
     with pytest.raises(ValueError, match="train must hold integer levels"):
         train_digits(flow, pixels(8, torch.float32), ri.digits("val")[:8], tiny_config(), progress=False)
-    history = train_digits(flow, ri.digits("train")[:2], ri.digits("val")[:2], tiny_config(epochs=1, n=2),
-                           progress=False)
+    history = train_digits(
+        flow, ri.digits("train")[:2], ri.digits("val")[:2], tiny_config(epochs=1, n=2), progress=False
+    )
     assert history.steps == 1 and all(bool(torch.isfinite(p).all()) for p in flow.parameters())
     with pytest.raises(ValueError, match="B >= 2"):
         norm.ActNorm(SHAPE).initialize(pixels(1))
 
 
-@pytest.mark.parametrize(("call", "words"), [
-    (lambda: digits_recipe(epochs=0), "steps"), (lambda: digits_recipe(batch_size=-4), "batch_size"),
-    (lambda: digits_recipe(weight_decay=-1.0), "weight_decay"), (lambda: digits_recipe(warmup=-1), "warmup"),
-    (lambda: digits_recipe(lr=0), "lr"), (lambda: digits_recipe(max_seconds=float("nan")), "max_seconds"),
-    (lambda: digits_recipe(threads=0), "threads"), (lambda: digits_recipe(seed=1.5), "seed"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), k=0), "k"),
-    (lambda: ri.image_realnvp(hidden=0), "hidden"), (lambda: ri.image_realnvp(n_checker=-1), "n_checker"),
-    (lambda: ri.image_realnvp(hidden=8.0), "hidden"),
-    (lambda: ri.image_realnvp(scale_bound=-2.0), "scale_bound"),
-    (lambda: ri.image_realnvp(n_checker=0, n_channel=0, n_final=0), "at least one coupling"),
-    (lambda: ri.image_realnvp(alpha=0.7), "alpha"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val").float()), "integer levels"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val")[:0]), "0 images"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), batch_size=0), "batch_size"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), n_samples=0), "n_samples"),
-    (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val") + 1), r"levels must lie in 0..16"),
-    (lambda: ri.PixelHistogram(ri.digits("val").float()), "integer levels"),
-    (lambda: ri.PixelHistogram(ri.digits("val"), smoothing=0), "smoothing"),
-    (lambda: ri.LogitGaussian(ri.digits("val")[:1]), "at least 2"),
-    (lambda: ri.LogitGaussian(ri.digits("val"), draws=0), "draws"),
-    (lambda: ri.baselines(ri.digits("val").double(), ri.digits("test")), "integer levels"),
-])
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: digits_recipe(epochs=0), "steps"),
+        (lambda: digits_recipe(batch_size=-4), "batch_size"),
+        (lambda: digits_recipe(weight_decay=-1.0), "weight_decay"),
+        (lambda: digits_recipe(warmup=-1), "warmup"),
+        (lambda: digits_recipe(lr=0), "lr"),
+        (lambda: digits_recipe(max_seconds=float("nan")), "max_seconds"),
+        (lambda: digits_recipe(threads=0), "threads"),
+        (lambda: digits_recipe(seed=1.5), "seed"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), k=0), "k"),
+        (lambda: ri.image_realnvp(hidden=0), "hidden"),
+        (lambda: ri.image_realnvp(n_checker=-1), "n_checker"),
+        (lambda: ri.image_realnvp(hidden=8.0), "hidden"),
+        (lambda: ri.image_realnvp(scale_bound=-2.0), "scale_bound"),
+        (lambda: ri.image_realnvp(n_checker=0, n_channel=0, n_final=0), "at least one coupling"),
+        (lambda: ri.image_realnvp(alpha=0.7), "alpha"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val").float()), "integer levels"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val")[:0]), "0 images"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), batch_size=0), "batch_size"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val"), n_samples=0), "n_samples"),
+        (lambda: ri.bits_per_dim(ri.Uniform(), ri.digits("val") + 1), r"levels must lie in 0..16"),
+        (lambda: ri.PixelHistogram(ri.digits("val").float()), "integer levels"),
+        (lambda: ri.PixelHistogram(ri.digits("val"), smoothing=0), "smoothing"),
+        (lambda: ri.LogitGaussian(ri.digits("val")[:1]), "at least 2"),
+        (lambda: ri.LogitGaussian(ri.digits("val"), draws=0), "draws"),
+        (lambda: ri.baselines(ri.digits("val").double(), ri.digits("test")), "integer levels"),
+    ],
+)
 def test_image_entry_points_refuse_nonsense_sizes_and_float_levels(call, words):
     with pytest.raises(ValueError, match=words):
         call()
@@ -406,8 +423,14 @@ def test_variational_log_r_matches_the_autograd_jacobian_of_its_noise_map(monkey
 def test_variational_dequantizer_trains_jointly_and_scores_its_own_flow():
     flow, deq = ri.image_realnvp(seed=0, hidden=8), ri.VariationalDequantizer(hidden=8, coupling_hidden=4)
     before = [p.clone() for p in deq.parameters()]
-    history = train_digits(flow, ri.digits("train")[:256], ri.digits("val")[:64], tiny_config(epochs=2),
-                           progress=False, dequantizer=deq)
+    history = train_digits(
+        flow,
+        ri.digits("train")[:256],
+        ri.digits("val")[:64],
+        tiny_config(epochs=2),
+        progress=False,
+        dequantizer=deq,
+    )
     assert any(not torch.equal(a, b) for a, b in zip(before, deq.parameters()))
     own = ri.bits_per_dim(flow, ri.digits("val")[:64], n_samples=1, seed=1, dequantizer=deq)[0]
     assert own == pytest.approx(history.best_score, abs=1e-6)  # best weights: the flow's and r's together

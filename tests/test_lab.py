@@ -41,8 +41,11 @@ def relative_links(nb_path: Path) -> list[str]:
                 links += [a or b for a, b in LINK.findall(CODE.sub("", "".join(data["text/markdown"])))]
             if data.get("text/html"):
                 links += HTML_LINK.findall("".join(data["text/html"]))
-    return [unquote(u.split("#")[0]) for u in links
-            if u and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", u, re.I) and u.split("#")[0]]
+    return [
+        unquote(u.split("#")[0])
+        for u in links
+        if u and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", u, re.I) and u.split("#")[0]
+    ]
 
 
 def test_the_notebooks_have_links_to_check():
@@ -65,8 +68,13 @@ def test_link_finder_sees_markdown_and_html_but_not_code():
 
 def make_lab_command() -> list[str]:
     """The command `make lab` runs, without making anything (the venv is taken as up to date)."""
-    out = subprocess.run(["make", "-s", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.installed", "lab"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     lines = [line for line in out.splitlines() if " lab " in f" {line} "]
     assert len(lines) == 1, out
     return shlex.split(lines[0])
@@ -87,12 +95,18 @@ def test_make_lab_server_serves_every_linked_file(tmp_path):
     cmd = [str(ROOT / c) if c.startswith(".venv/") else c for c in make_lab_command()]
     cmd = [f"--ServerApp.root_dir={tmp_path}" if c.startswith("--ServerApp.root_dir=") else c for c in cmd]
     port, token = free_port(), secrets.token_hex(16)
-    cmd[-1:-1] = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                  "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    cmd[-1:-1] = [
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+    ]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     log = open(tmp_path / "lab.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/status?token={token}", proc, tmp_path / "lab.log", "`make lab`'s command")

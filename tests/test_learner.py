@@ -116,8 +116,9 @@ class NoDim(nn.Module):
 
 def test_shape_gradient_and_contract_failures_are_named():
     report = rl.check_bijection(KeepdimLogdet(rl.half_mask(2), hidden=8), verbose=False)
-    assert report.failures == ["log-det must be one number per sample, shape (B,): sum s over dim=1, "
-                               "no keepdim"]
+    assert report.failures == [
+        "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim"
+    ]
     report = rl.check_bijection(UnusedParameter(rl.half_mask(2)), verbose=False)
     assert len(report.failures) == 1 and "forgotten.weight" in report.failures[0]
     report = rl.check_bijection(NoDim(), verbose=False)
@@ -221,8 +222,9 @@ PRECONDITIONS = [
 ]
 
 
-@pytest.mark.parametrize(("cls", "words", "not_words"), PRECONDITIONS,
-                         ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    ("cls", "words", "not_words"), PRECONDITIONS, ids=lambda v: getattr(v, "__name__", "")
+)
 def test_preconditions_are_named_before_any_bug(cls, words, not_words):
     report = rl.check_bijection(cls(rl.half_mask(4), hidden=16), verbose=False)
     assert not report.passed and words in report.failures[0], report.failures
@@ -242,7 +244,12 @@ def test_the_check_leaves_the_callers_tensor_alone_and_rejects_nonsense_argument
     assert not rl.check_bijection(InPlace(rl.half_mask(4), hidden=8), inputs=x, verbose=False).passed
     assert torch.equal(x, before)  # the check works on its own float64 copy
     layer = rl.AffineCoupling(rl.half_mask(2), hidden=8)
-    for kwargs, word in [({"n": 1}, "n must"), ({"dim": 1}, "dim must"), ({"tol": 0}, "tol must"),
-                         ({"inputs": torch.zeros(1, 2)}, "inputs must"), ({"seed": -1}, "seed must")]:
+    for kwargs, word in [
+        ({"n": 1}, "n must"),
+        ({"dim": 1}, "dim must"),
+        ({"tol": 0}, "tol must"),
+        ({"inputs": torch.zeros(1, 2)}, "inputs must"),
+        ({"seed": -1}, "seed must"),
+    ]:
         with pytest.raises(ValueError, match=word):
             rl.check_bijection(layer, verbose=False, **kwargs)

@@ -60,7 +60,8 @@ def test_partial_coupling_is_a_coupling_with_scaled_logdet(flow, x):
         torch.testing.assert_close(states.partial_step(layer, True, y, alpha), x, atol=1e-5, rtol=1e-5)
     for p in x[:5]:
         jac = torch.autograd.functional.jacobian(
-            lambda q: states.partial_step(layer, False, q[None], alpha)[0], p)
+            lambda q: states.partial_step(layer, False, q[None], alpha)[0], p
+        )
         s, _ = layer.scale_shift(p[None] * layer.mask)
         torch.testing.assert_close(torch.linalg.slogdet(jac)[1], alpha * s.sum())
 

@@ -12,8 +12,9 @@ import realnvp_lib as rl
 def quick_fit(monkeypatch):
     """Make the cached recipe train for 2 steps: the cache logic is the same."""
     real_fit = rl.pretrained.fit
-    monkeypatch.setattr(rl.pretrained, "fit",
-                        lambda flow, data, **kw: real_fit(flow, data, **{**kw, "steps": 2}))
+    monkeypatch.setattr(
+        rl.pretrained, "fit", lambda flow, data, **kw: real_fit(flow, data, **{**kw, "steps": 2})
+    )
 
 
 def test_corrupt_cache_is_retrained_with_a_warning(tmp_path, monkeypatch):

@@ -54,6 +54,7 @@ def test_moons_in_noise_integrates_to_one_over_its_moon_plane():
         x = torch.zeros(xy.shape[0], 5, dtype=xy.dtype)
         x[:, [0, 2]] = xy
         return rl.density.moons_in_noise_log_prob(x) + 1.5 * math.log(2 * math.pi)
+
     assert rl.density.grid_integral(log_p, (-2, 3), (-1.5, 2), n=300) == pytest.approx(1.0, abs=1e-3)
 
 
@@ -89,13 +90,19 @@ def test_coupling_inputs_after_a_learned_linear_map_are_mixed():
 def test_permutation_ablation_runs_every_config_reproducibly():
     x_test = rl.data.two_moons(300, seed=9)
     kw = dict(steps={2: 3, 3: 2}, permutations=("none", "swap"), hidden=8, batch_size=32)
-    runs = ablation.permutation_ablation(lambda: rl.data.sampler("two_moons", seed=0), x_test,
-                                   rl.density.two_moons_log_prob, **kw)
+    runs = ablation.permutation_ablation(
+        lambda: rl.data.sampler("two_moons", seed=0), x_test, rl.density.two_moons_log_prob, **kw
+    )
     assert [(r.permutation, r.n_layers, r.steps) for r in runs] == [
-        ("none", 2, 3), ("swap", 2, 3), ("none", 3, 2), ("swap", 3, 2)]
+        ("none", 2, 3),
+        ("swap", 2, 3),
+        ("none", 3, 2),
+        ("swap", 3, 2),
+    ]
     assert all(math.isfinite(r.score.gap) and r.seconds > 0 for r in runs)
-    again = ablation.permutation_ablation(lambda: rl.data.sampler("two_moons", seed=0), x_test,
-                                    rl.density.two_moons_log_prob, **kw)
+    again = ablation.permutation_ablation(
+        lambda: rl.data.sampler("two_moons", seed=0), x_test, rl.density.two_moons_log_prob, **kw
+    )
     assert [r.score for r in runs] == [r.score for r in again]
     assert ablation.runs_array(runs).shape == (2, 2)
     table = ablation.runs_table(runs, entropy=0.29)

@@ -136,8 +136,9 @@ def test_a_missing_browser_is_named_in_the_summary_or_fails_under_ci(ci, pyteste
     pytester.makeconftest((tests / "conftest.py").read_text())
     serving = (tests / "serving.py").read_text()
     assert 'CHROMIUM = Path("/usr/bin/chromium")' in serving
-    pytester.makepyfile(serving=serving.replace("/usr/bin/chromium", "/nonexistent/chromium"),
-                        test_it=SKIPPED_BROWSER_TEST)
+    pytester.makepyfile(
+        serving=serving.replace("/usr/bin/chromium", "/nonexistent/chromium"), test_it=SKIPPED_BROWSER_TEST
+    )
     monkeypatch.setenv("CI", ci)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     if ci:
@@ -145,8 +146,10 @@ def test_a_missing_browser_is_named_in_the_summary_or_fails_under_ci(ci, pyteste
         result.stdout.fnmatch_lines(["*CI=true: the browser test must run*"])
     else:
         result.assert_outcomes(skipped=1)
-        result.stdout.fnmatch_lines([
-            "*1 browser tests skipped*",
-            "test_it.py::test_needs_a_browser: *chromium*",
-            "To run them: `apt-get install chromium`*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*1 browser tests skipped*",
+                "test_it.py::test_needs_a_browser: *chromium*",
+                "To run them: `apt-get install chromium`*",
+            ]
+        )

@@ -30,6 +30,7 @@ DEPTH_PAGE, MATH_PAGE = "06_inside_the_flow", "01_change_of_variables"
 MAX_PAGE_BYTES = 5_000_000
 STEPS = 10
 
+
 def load_builder():
     spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
     module = importlib.util.module_from_spec(spec)
@@ -83,8 +84,14 @@ def watched_page(context, base: str, log: dict):
     page.on("console", lambda m: console_error(m) and log["errors"].append(f"{page.url}: {m.text}"))
     page.on("response", lambda r: r.status >= 400 and log["failed"].append(f"{r.status} {r.url}"))
     # ERR_ABORTED is a request the page dropped itself (MathJax's font loads when the test moves on).
-    page.on("requestfailed", lambda r: r.url.startswith("http") and "ERR_ABORTED" not in (r.failure or "")
-            and log["failed"].append(f"{r.failure} {r.url}"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            r.url.startswith("http")
+            and "ERR_ABORTED" not in (r.failure or "")
+            and log["failed"].append(f"{r.failure} {r.url}")
+        ),
+    )
     return page
 
 
@@ -105,8 +112,10 @@ def test_site_pages_sizes_math_and_sliders_offline(site, browser, capsys):
         assert sections > 0 and page.locator(".realnvp-toc li.h2 a").count() == sections, name
 
     page.goto(f"{base}/notebooks/{MATH_PAGE}.html", wait_until="load")
-    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
-                           "&& document.querySelectorAll('.MathJax, .MathJax_Display').length > 0")
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
+        "&& document.querySelectorAll('.MathJax, .MathJax_Display').length > 0"
+    )
     math = page.evaluate("""() => ({rendered: document.querySelectorAll('.MathJax, .MathJax_Display').length,
         sources: document.querySelectorAll('script[type^="math/tex"]').length,
         errors: document.querySelectorAll('.MathJax_Error, merror').length})""")
@@ -126,29 +135,37 @@ def test_site_pages_sizes_math_and_sliders_offline(site, browser, capsys):
     picture = depth.locator("img.widget-image")
     before = picture.screenshot(path=str(out / "before.png"))
     steps = scrub(page, depth, STEPS)
-    assert [s["caption"] for s in steps] == titles[0][1:STEPS + 1]
+    assert [s["caption"] for s in steps] == titles[0][1 : STEPS + 1]
     after = picture.screenshot(path=str(out / "after.png"))
     assert before != after and changed_fraction(out / "before.png", out / "after.png") > 0.01
 
     depth.locator(".widget-toggle-button", has_text="generation").click()
-    page.wait_for_function("([r, t]) => r.querySelector('.widget-html-content').textContent === t",
-                           arg=[depth.element_handle(), titles[1][STEPS]])
+    page.wait_for_function(
+        "([r, t]) => r.querySelector('.widget-html-content').textContent === t",
+        arg=[depth.element_handle(), titles[1][STEPS]],
+    )
     flipped = picture.screenshot(path=str(out / "flipped.png"))
     assert flipped != after and changed_fraction(out / "after.png", out / "flipped.png") > 0.01
 
     training.scroll_into_view_if_needed()
     training.locator(".widget-slider .noUi-handle").focus()
     page.keyboard.press("End")
-    page.wait_for_function("([r, t]) => r.querySelector('.widget-html-content').textContent === t",
-                           arg=[training.element_handle(), titles[2][-1]])
+    page.wait_for_function(
+        "([r, t]) => r.querySelector('.widget-html-content').textContent === t",
+        arg=[training.element_handle(), titles[2][-1]],
+    )
 
     ms = [s["ms"] for s in steps]
     with capsys.disabled():
-        print(f"\nsite: built in {seconds:.1f} s; pages (MB): "
-              + ", ".join(f"{p.split('/')[-1].split('_')[0]} {s / 1e6:.2f}" for p, s in sizes.items()))
-        print(f"site: widget up {widget_up:.2f} s after the page was asked for; depth slider, key press to "
-              f"new frame painted over {len(ms)} steps: median {statistics.median(ms):.1f} ms, "
-              f"range {min(ms):.1f}-{max(ms):.1f} ms (target <= 50 ms)")
+        print(
+            f"\nsite: built in {seconds:.1f} s; pages (MB): "
+            + ", ".join(f"{p.split('/')[-1].split('_')[0]} {s / 1e6:.2f}" for p, s in sizes.items())
+        )
+        print(
+            f"site: widget up {widget_up:.2f} s after the page was asked for; depth slider, key press to "
+            f"new frame painted over {len(ms)} steps: median {statistics.median(ms):.1f} ms, "
+            f"range {min(ms):.1f}-{max(ms):.1f} ms (target <= 50 ms)"
+        )
     assert not log["outside"], f"requests tried to leave the machine: {log['outside']}"
     assert not log["failed"], log["failed"]
     assert not log["errors"], log["errors"]

@@ -46,8 +46,11 @@ def tree(widget: widgets.Widget) -> list[widgets.Widget]:
     out = [widget]
     for child in getattr(widget, "children", ()):
         out += tree(child)
-    return out + [getattr(widget, p) for p in ("layout", "style") if isinstance(getattr(widget, p, None),
-                                                                                widgets.Widget)]
+    return out + [
+        getattr(widget, p)
+        for p in ("layout", "style")
+        if isinstance(getattr(widget, p, None), widgets.Widget)
+    ]
 
 
 def stacks(slider) -> tuple[widgets.Stack, widgets.Stack]:
@@ -106,8 +109,10 @@ def test_the_widget_is_ipywidgets_controls_over_stacks_of_images(slider):
 
 
 def test_every_step_is_a_jslink_so_no_python_runs_in_the_browser(slider):
-    links = {(link.source[0].model_id, link.source[1], link.target[0].model_id, link.target[1])
-             for link in slider.links}
+    links = {
+        (link.source[0].model_id, link.source[1], link.target[0].model_id, link.target[1])
+        for link in slider.links
+    }
     assert all(link._model_name == "LinkModel" for link in slider.links)  # jslink, not a Python link
     captions, pictures = stacks(slider)
     inner = [*captions.children, *pictures.children]
@@ -168,8 +173,10 @@ def test_a_new_slider_in_the_same_cell_closes_the_previous_one(monkeypatch):
 
     shell = FakeShell()
     monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
-    pngs = [encode.palette_png(np.full((4, 6), v, np.uint8), np.array([[0, 0, 0], [255, 255, 255]] * 128))
-            for v in (0, 1)]
+    pngs = [
+        encode.palette_png(np.full((4, 6), v, np.uint8), np.array([[0, 0, 0], [255, 255, 255]] * 128))
+        for v in (0, 1)
+    ]
     first = sliders.png_slider(pngs, ["a", "b"])
     first._repr_mimebundle_()
     again = sliders.png_slider(pngs, ["a", "b"])
@@ -207,14 +214,17 @@ def broken_png() -> bytes:
     return good[: len(good) // 2]
 
 
-@pytest.mark.parametrize(("pngs", "titles", "message"), [
-    ([], [], "empty"),
-    ([b"\x89PNG\r\n\x1a\n...."], ["a", "b"], "1 frames but 2 titles"),
-    ([b"RIFF....WEBP"], ["a"], "not PNG, JPEG or GIF"),
-    ([broken_png()], ["a"], "does not decode"),
-    (["a string"], ["a"], "expected encoded image bytes"),
-    (b"\x89PNG", ["a"], "list of encoded images"),
-])
+@pytest.mark.parametrize(
+    ("pngs", "titles", "message"),
+    [
+        ([], [], "empty"),
+        ([b"\x89PNG\r\n\x1a\n...."], ["a", "b"], "1 frames but 2 titles"),
+        ([b"RIFF....WEBP"], ["a"], "not PNG, JPEG or GIF"),
+        ([broken_png()], ["a"], "does not decode"),
+        (["a string"], ["a"], "expected encoded image bytes"),
+        (b"\x89PNG", ["a"], "list of encoded images"),
+    ],
+)
 def test_png_slider_refuses_bad_input(pngs, titles, message):
     with pytest.raises((ValueError, TypeError), match=message):
         sliders.png_slider(pngs, titles)
@@ -260,16 +270,18 @@ def test_training_slider_says_what_to_pass(flow):
     with pytest.raises(ValueError, match="snapshots are empty"):
         sliders.training_slider(flow, [])
     small = rl.realnvp(n_layers=2, hidden=8)
-    history = rl.fit(small, rl.data.sampler("two_moons"), steps=4, batch_size=32, progress=False,
-                     snapshot_every=2)
+    history = rl.fit(
+        small, rl.data.sampler("two_moons"), steps=4, batch_size=32, progress=False, snapshot_every=2
+    )
     with pytest.raises(TypeError, match=r"pass history.snapshots"):
         sliders.training_slider(small, history)
 
 
 def test_training_slider_has_one_frame_per_snapshot():
     small = rl.realnvp(n_layers=2, hidden=8)
-    history = rl.fit(small, rl.data.sampler("two_moons"), steps=20, batch_size=64, progress=False,
-                     snapshot_every=10)
+    history = rl.fit(
+        small, rl.data.sampler("two_moons"), steps=20, batch_size=64, progress=False, snapshot_every=10
+    )
     s = sliders.training_slider(small, history.snapshots, n=100)
     assert len(s) == len(history.snapshots) == 3
     assert s.titles == [f"samples after {step} training steps" for step, _ in history.snapshots]

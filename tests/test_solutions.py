@@ -37,23 +37,36 @@ def solution_code(nb) -> list[str]:
 
 
 def test_solution_finder():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "text ```python\nnot_me()\n``` <details><summary>S</summary>\n```python\nx = 1\n```\n"
-        "and\n```python\nassert x == 1\n```\n</details>")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "text ```python\nnot_me()\n``` <details><summary>S</summary>\n```python\nx = 1\n```\n"
+                "and\n```python\nassert x == 1\n```\n</details>"
+            )
+        ]
+    )
     assert solution_code(nb) == ["x = 1\n", "assert x == 1\n"]
 
 
 def test_check_finder():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "<details>\n```python\nassert 1\n```\n```python\nprint(2)\n```\n</details>"
-        "<details>\n```python\nx = 1\nassert x == 1, 'x'\n```\n</details><details>no code</details>")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "<details>\n```python\nassert 1\n```\n```python\nprint(2)\n```\n</details>"
+                "<details>\n```python\nx = 1\nassert x == 1, 'x'\n```\n</details><details>no code</details>"
+            )
+        ]
+    )
     assert [bool(ASSERT.search(code[-1])) for code in solutions(nb)] == [False, True]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_solution_ends_with_a_check(path):
-    unchecked = [code[-1].strip().splitlines()[0] for code in solutions(nbformat.read(path, as_version=4))
-                 if not ASSERT.search(code[-1])]
+    unchecked = [
+        code[-1].strip().splitlines()[0]
+        for code in solutions(nbformat.read(path, as_version=4))
+        if not ASSERT.search(code[-1])
+    ]
     assert not unchecked, f"solutions whose last code block has no assert, first lines: {unchecked}"
 
 
@@ -69,5 +82,6 @@ def test_solutions_run_after_their_notebook(path, tmp_path):
     nb.cells.append(nbformat.v4.new_code_cell(f"import os\nos.chdir({str(tmp_path)!r})"))
     for code in solution_code(nb):
         nb.cells.append(nbformat.v4.new_code_cell(code))
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()

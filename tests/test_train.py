@@ -20,8 +20,7 @@ def trained() -> tuple[rl.Flow, rl.History, float]:
     flow = small_flow()
     with torch.no_grad():
         before = -flow.log_prob(TEST).mean().item()
-    history = rl.fit(flow, rl.data.sampler("two_moons", seed=0), steps=400, batch_size=256,
-                     progress=False)
+    history = rl.fit(flow, rl.data.sampler("two_moons", seed=0), steps=400, batch_size=256, progress=False)
     return flow, history, before
 
 
@@ -56,8 +55,16 @@ def test_same_seed_same_losses(as_tensor):
 def test_non_finite_loss_stops_with_the_step_and_keeps_a_usable_flow(ema):
     flow = small_flow(scale_bound=None)
     with pytest.raises(rl.NonFiniteLossError, match=r"at step \d+ of 500") as caught:
-        rl.fit(flow, rl.data.sampler("two_moons", seed=0), steps=500, lr=0.5, warmup=1,
-               grad_clip=None, ema=ema, progress=False)
+        rl.fit(
+            flow,
+            rl.data.sampler("two_moons", seed=0),
+            steps=500,
+            lr=0.5,
+            warmup=1,
+            grad_clip=None,
+            ema=ema,
+            progress=False,
+        )
     history = caught.value.history
     assert 0 < history.steps < 500 and f"at step {history.steps} " in str(caught.value)
     assert not flow.training  # eval mode, as after a normal fit
@@ -91,11 +98,24 @@ def test_same_batch_twice_is_an_error_that_names_the_fix():
         rl.fit(small_flow(), lambda n: rl.data.two_moons(n), steps=5, progress=False)
 
 
-@pytest.mark.parametrize("option, value", [
-    ("lr", float("inf")), ("lr", 0.0), ("grad_clip", -1.0), ("ema", 1.5), ("ema", 0.0),
-    ("max_seconds", float("nan")), ("steps", 0), ("batch_size", 0), ("warmup", -3),
-    ("snapshot_every", 0), ("threads", 0), ("betas", (0.9, 1.5)), ("steps", 2.5),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("lr", float("inf")),
+        ("lr", 0.0),
+        ("grad_clip", -1.0),
+        ("ema", 1.5),
+        ("ema", 0.0),
+        ("max_seconds", float("nan")),
+        ("steps", 0),
+        ("batch_size", 0),
+        ("warmup", -3),
+        ("snapshot_every", 0),
+        ("threads", 0),
+        ("betas", (0.9, 1.5)),
+        ("steps", 2.5),
+    ],
+)
 def test_every_option_is_validated_up_front(option, value):
     with pytest.raises(ValueError, match=option):
         rl.fit(small_flow(), rl.data.sampler("two_moons"), progress=False, **{option: value})
@@ -120,24 +140,24 @@ def test_empty_or_mistyped_data_is_named():
 
 
 def test_max_seconds_stops_early():
-    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=10_000, max_seconds=0.0,
-                     progress=False)
+    history = rl.fit(
+        small_flow(), rl.data.sampler("two_moons"), steps=10_000, max_seconds=0.0, progress=False
+    )
     assert history.stopped_by_time and history.steps == 1
 
 
 def test_learning_rate_follows_the_schedule():
-    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=64, lr=1e-3, warmup=20,
-                     progress=False)
+    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=64, lr=1e-3, warmup=20, progress=False)
     # warmup 20 is capped at an eighth of the 64 steps: 8 rising steps, then a cosine to zero
-    expected = [1e-3 * ((k + 1) / 8 if k < 8 else 0.5 * (1 + np.cos(np.pi * (k - 8) / 56)))
-                for k in range(64)]
+    expected = [
+        1e-3 * ((k + 1) / 8 if k < 8 else 0.5 * (1 + np.cos(np.pi * (k - 8) / 56))) for k in range(64)
+    ]
     np.testing.assert_allclose(history.lrs, expected, rtol=1e-12)
 
 
 def test_time_budget_anneals_the_learning_rate():
     # Far too many steps for one second: the schedule must follow the clock and end decayed.
-    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=10**7, max_seconds=1.0,
-                     progress=False)
+    history = rl.fit(small_flow(), rl.data.sampler("two_moons"), steps=10**7, max_seconds=1.0, progress=False)
     assert history.stopped_by_time and 10 < history.steps < 10**5
     lrs = np.array(history.lrs)
     assert lrs.max() == pytest.approx(rl.FitConfig.lr, rel=0.05)
@@ -153,8 +173,9 @@ def test_negative_budget_raises():
 
 def test_snapshots_are_kept_and_loadable():
     flow = small_flow()
-    history = rl.fit(flow, rl.data.two_moons(512), steps=20, batch_size=128, snapshot_every=10,
-                     progress=False)
+    history = rl.fit(
+        flow, rl.data.two_moons(512), steps=20, batch_size=128, snapshot_every=10, progress=False
+    )
     assert [s for s, _ in history.snapshots] == [0, 10, 20]
     replay = small_flow()
     replay.load_state_dict(history.snapshots[-1][1])
@@ -208,11 +229,14 @@ def broken(batch):
 
 
 # fit draws two batches up front (to spot a fixed batch); call k feeds step k - 1, so call 8 fails step 7.
-@pytest.mark.parametrize(("fail", "error", "words"), [
-    (lambda b: b * float("nan"), rl.NonFiniteLossError, r"NaN or inf.*at step 7 of 50.*data source"),
-    (stop, ValueError, r"StopIteration: the data source ran out"),
-    (broken, RuntimeError, "the sensor went away"),
-])
+@pytest.mark.parametrize(
+    ("fail", "error", "words"),
+    [
+        (lambda b: b * float("nan"), rl.NonFiniteLossError, r"NaN or inf.*at step 7 of 50.*data source"),
+        (stop, ValueError, r"StopIteration: the data source ran out"),
+        (broken, RuntimeError, "the sensor went away"),
+    ],
+)
 def test_a_run_ended_by_its_data_keeps_the_flow_and_the_history(fail, error, words):
     flow = small_flow()
     with pytest.raises(error, match=words) as caught:

@@ -133,9 +133,18 @@ def made(tmp_path_factory):
 def test_make_figures_writes_every_figure_headless(made):
     out, results = made
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["inference_layers.gif", "inference_smooth.gif", "inference_strip.png",
-                            "generation_layers.gif", "generation_smooth.gif", "generation_strip.png",
-                            "shorter_models.png", "training.gif"])
+    assert names == sorted(
+        [
+            "inference_layers.gif",
+            "inference_smooth.gif",
+            "inference_strip.png",
+            "generation_layers.gif",
+            "generation_smooth.gif",
+            "generation_strip.png",
+            "shorter_models.png",
+            "training.gif",
+        ]
+    )
     assert {r["path"] for r in results} == {str(out / n) for n in names}
 
 
@@ -143,10 +152,13 @@ def test_make_figures_gifs_have_the_expected_frames(made):
     out, _ = made
     flow = rl.realnvp(n_layers=3, hidden=32)  # the --quick architecture
     K, couplings = len(flow), 3
-    expected = {"inference_layers.gif": K + 1, "generation_layers.gif": K + 1,
-                "inference_smooth.gif": 1 + 5 * couplings + 3 * (K - couplings),
-                "generation_smooth.gif": 1 + 5 * couplings + 3 * (K - couplings),
-                "training.gif": 3}  # snapshots at steps 0, 50 and the end (100)
+    expected = {
+        "inference_layers.gif": K + 1,
+        "generation_layers.gif": K + 1,
+        "inference_smooth.gif": 1 + 5 * couplings + 3 * (K - couplings),
+        "generation_smooth.gif": 1 + 5 * couplings + 3 * (K - couplings),
+        "training.gif": 3,
+    }  # snapshots at steps 0, 50 and the end (100)
     for name, n_frames in expected.items():
         assert gif_info(out / name) == (n_frames, 0), name
         assert (out / name).stat().st_size < MAX_GIF_BYTES, name

@@ -23,8 +23,12 @@ MAX_SLIDER_STATE_BYTES = 1_500_000
 
 def views(nb: dict) -> list[str]:
     """Model ids of the widget views in the outputs, in order."""
-    return [out["data"][VIEW]["model_id"] for cell in nb["cells"] for out in cell.get("outputs", [])
-            if VIEW in out.get("data", {})]
+    return [
+        out["data"][VIEW]["model_id"]
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+        if VIEW in out.get("data", {})
+    ]
 
 
 def references(model: dict) -> set[str]:
@@ -47,14 +51,20 @@ def reached(state: dict, roots: list[str]) -> set[str]:
 
 
 def test_orphans_and_missing_models_are_found():
-    state = {"box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_a"]}},
-             "a": {"model_name": "IntSliderModel", "state": {"layout": "IPY_MODEL_l"}},
-             "l": {"model_name": "LayoutModel", "state": {}},
-             "link": {"model_name": "LinkModel", "state": {"source": ["IPY_MODEL_a", "value"],
-                                                           "target": ["IPY_MODEL_box", "x"]}},
-             "old": {"model_name": "IntSliderModel", "state": {}},
-             "oldlink": {"model_name": "LinkModel", "state": {"source": ["IPY_MODEL_old", "value"],
-                                                              "target": ["IPY_MODEL_a", "value"]}}}
+    state = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_a"]}},
+        "a": {"model_name": "IntSliderModel", "state": {"layout": "IPY_MODEL_l"}},
+        "l": {"model_name": "LayoutModel", "state": {}},
+        "link": {
+            "model_name": "LinkModel",
+            "state": {"source": ["IPY_MODEL_a", "value"], "target": ["IPY_MODEL_box", "x"]},
+        },
+        "old": {"model_name": "IntSliderModel", "state": {}},
+        "oldlink": {
+            "model_name": "LinkModel",
+            "state": {"source": ["IPY_MODEL_old", "value"], "target": ["IPY_MODEL_a", "value"]},
+        },
+    }
     assert reached(state, ["box"]) == {"box", "a", "l", "link"}
     assert set(state) - reached(state, ["box"]) == {"old", "oldlink"}
 
@@ -70,8 +80,10 @@ def test_saved_widget_state_is_exactly_what_the_views_need(path):
     missing = [m for m in shown if m not in state]
     assert not missing, f"{path.name}: views without a saved model ({missing}): run `make notebooks`"
     orphans = set(state) - reached(state, shown)
-    assert not orphans, (f"{path.name}: {len(orphans)} saved widget models no view reaches "
-                         "(a cell re-run in Lab and saved?): refresh it with `make notebooks`")
+    assert not orphans, (
+        f"{path.name}: {len(orphans)} saved widget models no view reaches "
+        "(a cell re-run in Lab and saved?): refresh it with `make notebooks`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -42,6 +42,8 @@ TEMPLATES = Path(__file__).resolve().parent / "site_template"
 MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 MATHJAX_URL = "../static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 WIDGET_RENDERER_URL = "../static/html-manager/embed.js"  # the widget manager, copied into the site
+
+
 def _other_languages(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if Path(folder).name == "localization" and n != "en"]
 
@@ -61,11 +63,15 @@ def _check_output(out: Path, inputs: list[Path]) -> None:
         place = place.resolve()
         # Inside the repository is fine (site/ is the default), inside notebooks/ or figures/ is not.
         if out == place or out in place.parents or (place != ROOT and place in out.parents):
-            raise ValueError(f"refusing to build the site into {out}: it is, holds or lies inside the "
-                             f"input {place}; choose a separate folder such as {ROOT / 'site'}")
+            raise ValueError(
+                f"refusing to build the site into {out}: it is, holds or lies inside the "
+                f"input {place}; choose a separate folder such as {ROOT / 'site'}"
+            )
     if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / "index.html").is_file()):
-        raise ValueError(f"refusing to replace {out}: it is not empty and not a site built by this script "
-                         "(no index.html); remove it yourself or choose another folder")
+        raise ValueError(
+            f"refusing to replace {out}: it is not empty and not a site built by this script "
+            "(no index.html); remove it yourself or choose another folder"
+        )
 
 
 def _read(path: Path):
@@ -76,8 +82,12 @@ def _read(path: Path):
         raise ValueError(f"{path}: not a readable notebook ({type(err).__name__}: {err})") from err
 
 
-def build(out: Path, notebooks: Path = ROOT / "notebooks", figures: Path = ROOT / "figures",
-          readme: Path = ROOT / "README.md") -> dict[str, int]:
+def build(
+    out: Path,
+    notebooks: Path = ROOT / "notebooks",
+    figures: Path = ROOT / "figures",
+    readme: Path = ROOT / "README.md",
+) -> dict[str, int]:
     """Write the site into ``out`` (replaced); return each page's size in bytes, by path under ``out``.
 
     Everything is read and checked first, then the site is built in a temporary folder beside
@@ -116,8 +126,12 @@ def _write(out: Path, books: dict, figures: Path, readme: Path, paths: list[Path
     (out / "static" / "site.css").write_text(pages.CSS)
     _sibling("html_manager").copy_into(out / "static" / "html-manager")
     names, titles = list(books), {name: pages.title(nb) or name for name, nb in books.items()}
-    exporter = HTMLExporter(template_name="realnvp", extra_template_basedirs=[str(TEMPLATES)],
-                            mathjax_url=MATHJAX_URL, widget_renderer_url=WIDGET_RENDERER_URL)
+    exporter = HTMLExporter(
+        template_name="realnvp",
+        extra_template_basedirs=[str(TEMPLATES)],
+        mathjax_url=MATHJAX_URL,
+        widget_renderer_url=WIDGET_RENDERER_URL,
+    )
     sizes = {}
     for i, (name, nb) in enumerate(books.items()):
         resources = {"metadata": {"name": titles[name]}, "realnvp_nav": pages.nav(names, i, titles)}
@@ -147,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = build(args.out)
     for path, size in sizes.items():
         print(f"{size / 1e6:6.2f} MB  {path}")
-    print(f"site written to {args.out} in {time.perf_counter() - start:.1f} s; "
-          f"open it with: python -m http.server -d {args.out} -b 127.0.0.1")
+    print(
+        f"site written to {args.out} in {time.perf_counter() - start:.1f} s; "
+        f"open it with: python -m http.server -d {args.out} -b 127.0.0.1"
+    )
     return 0
 
 

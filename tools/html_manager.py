@@ -40,18 +40,25 @@ def tarball(cache: Path = CACHE) -> Path:
         return path
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError(f"make site needs npm to fetch {PACKAGE}@{VERSION} (the sliders' widget manager): "
-                           "install Node.js and npm (Debian: apt-get install nodejs npm), then run it again")
+        raise RuntimeError(
+            f"make site needs npm to fetch {PACKAGE}@{VERSION} (the sliders' widget manager): "
+            "install Node.js and npm (Debian: apt-get install nodejs npm), then run it again"
+        )
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        done = subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         fetched = Path(tmp) / path.name
         if done.returncode != 0 or not fetched.exists():
             raise RuntimeError(f"npm pack {PACKAGE}@{VERSION} failed:\n{done.stderr.strip()}")
         if not _verified(fetched):
-            raise RuntimeError(f"{fetched.name} does not match the pinned sha512 in {__file__}: "
-                               "refusing to use it")
+            raise RuntimeError(
+                f"{fetched.name} does not match the pinned sha512 in {__file__}: refusing to use it"
+            )
         fetched.replace(path)  # atomic: a cache entry is either whole and verified, or absent
     return path
 
@@ -62,8 +69,11 @@ def copy_into(folder: Path, cache: Path = CACHE) -> Path:
     with tarfile.open(tarball(cache)) as tar:
         for member in tar.getmembers():
             name = Path(member.name)
-            if member.isfile() and name.parent == Path("package/dist") and (
-                    name.name == "embed.js" or name.suffix in KEEP):
+            if (
+                member.isfile()
+                and name.parent == Path("package/dist")
+                and (name.name == "embed.js" or name.suffix in KEEP)
+            ):
                 source = tar.extractfile(member)
                 assert source is not None  # a regular file always has contents
                 (folder / name.name).write_bytes(source.read())

@@ -41,6 +41,7 @@ def title(nb) -> str:
 
 def links(page: str, stems: set[str]) -> str:
     """Links between notebooks go to their pages; the README link goes to the index."""
+
     def to_page(m: re.Match) -> str:
         return f'href="{m.group(1)}.html{m.group(2) or ""}"' if m.group(1) in stems else m.group(0)
 
@@ -78,11 +79,16 @@ def markdown_page(text: str, heading: str, names: list[str], titles: dict[str, s
         body = body.replace(f"<code>{name}</code>", link)
     for source, target in MARKDOWN_PAGES.items():
         body = body.replace(f'href="{source}"', f'href="{target}"')
-    bar = ['<a href="index.html">Home</a>', *(f'<a href="notebooks/{n}.html">{html.escape(titles[n])}</a>'
-                                             for n in names), '<a href="contributing.html">Contributing</a>']
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(heading)}</title><link rel="icon" href="data:,">'
-            '<link rel="stylesheet" href="static/site.css"></head>'
-            f'<body><nav class="realnvp-nav">{"".join(bar)}</nav>'
-            f'<main class="realnvp-index">{body}</main></body></html>')
+    bar = [
+        '<a href="index.html">Home</a>',
+        *(f'<a href="notebooks/{n}.html">{html.escape(titles[n])}</a>' for n in names),
+        '<a href="contributing.html">Contributing</a>',
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{html.escape(heading)}</title><link rel="icon" href="data:,">'
+        '<link rel="stylesheet" href="static/site.css"></head>'
+        f'<body><nav class="realnvp-nav">{"".join(bar)}</nav>'
+        f'<main class="realnvp-index">{body}</main></body></html>'
+    )

@@ -21,8 +21,12 @@ RECIPE_VERSION = 2  # bump when training changes in a way the configs do not sho
 
 def recipe(seed: int = 0) -> dict:
     """What the cache file stamps: the architecture, ``fit``'s config, the splits and the version."""
-    return {"flow": image_realnvp(seed=seed).config, "fit": asdict(digits_recipe(seed)), "splits": SPLITS,
-            "version": RECIPE_VERSION}
+    return {
+        "flow": image_realnvp(seed=seed).config,
+        "fit": asdict(digits_recipe(seed)),
+        "splits": SPLITS,
+        "version": RECIPE_VERSION,
+    }
 
 
 def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
@@ -35,9 +39,13 @@ def _history(saved: dict) -> History:
     return History(**{k: v for k, v in saved.items() if k in names})
 
 
-def trained_digits_flow(seed: int = 0, cache_dir: str | Path | None = None, progress: bool = True,
-                        device: str | torch.device | None = None,
-                        retrain: bool = False) -> tuple[ImageFlow, History]:
+def trained_digits_flow(
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    device: str | torch.device | None = None,
+    retrain: bool = False,
+) -> tuple[ImageFlow, History]:
     """``image_realnvp(seed)`` trained by ``digits_recipe(seed)`` on the training split: ``(flow, history)``.
 
     With a ``cache_dir`` the result is saved there (``rl.save_flow`` with the recipe stamped) and

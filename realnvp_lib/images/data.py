@@ -6,8 +6,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["LEVELS", "SHAPE", "SPLITS", "check_images", "check_pixels", "dequantize", "digits",
-           "split_indices"]
+__all__ = [
+    "LEVELS",
+    "SHAPE",
+    "SPLITS",
+    "check_images",
+    "check_pixels",
+    "dequantize",
+    "digits",
+    "split_indices",
+]
 
 LEVELS = 17  # load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap): 17 grey levels
 SHAPE = (1, 8, 8)  # (C, H, W) of one image
@@ -44,8 +52,9 @@ def digits(split: str, seed: int = 0, labels: bool = False) -> Tensor | tuple[Te
     return (x, torch.as_tensor(bunch.target[idx], dtype=torch.int64)) if labels else x
 
 
-def dequantize(x: Tensor, generator: torch.Generator | None = None,
-               dtype: torch.dtype | None = None) -> Tensor:
+def dequantize(
+    x: Tensor, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+) -> Tensor:
     """Uniform dequantization ``v = (x + u) / 17`` with ``u ~ U[0, 1)`` (Theis et al. 2016): into ``[0, 1)``.
 
     ``x`` is any integer tensor of levels ``0..16``; the result has ``x``'s shape and device and
@@ -64,21 +73,26 @@ def _where(bad: Tensor) -> str:
     """``bad: (N, ...)`` bool -> 'k pixels in m of N images (first: image i)'."""
     per_image = bad.flatten(1).sum(1)
     images = torch.nonzero(per_image).flatten()
-    return (f"{int(per_image.sum())} pixels in {len(images)} of {len(bad)} images "
-            f"(first: image {int(images[0])})")
+    return (
+        f"{int(per_image.sum())} pixels in {len(images)} of {len(bad)} images (first: image {int(images[0])})"
+    )
 
 
 def _check_levels(x, name: str) -> None:
     if not isinstance(x, Tensor):
         raise ValueError(f"{name} must be a tensor of integer levels 0..{LEVELS - 1}, got {type(x).__name__}")
     if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-        raise ValueError(f"{name} must hold integer levels 0..{LEVELS - 1} (the images from ri.digits), got "
-                         f"{x.dtype}; for pixels in [0, 1) use ri.dequantize(x) on the integer images")
+        raise ValueError(
+            f"{name} must hold integer levels 0..{LEVELS - 1} (the images from ri.digits), got "
+            f"{x.dtype}; for pixels in [0, 1) use ri.dequantize(x) on the integer images"
+        )
     bad = (x < 0) | (x >= LEVELS)
     if x.dim() >= 1 and len(x) and bool(bad.any()):
         where = _where(bad) if x.dim() >= 2 else f"{int(bad.sum())} of {x.numel()} values"
-        raise ValueError(f"{name}: pixel levels must lie in 0..{LEVELS - 1}; {where} are outside, "
-                         f"range {int(x.min())}..{int(x.max())}")
+        raise ValueError(
+            f"{name}: pixel levels must lie in 0..{LEVELS - 1}; {where} are outside, "
+            f"range {int(x.min())}..{int(x.max())}"
+        )
 
 
 def check_images(x, name: str = "x", min_images: int = 1) -> None:
@@ -101,7 +115,12 @@ def check_pixels(v: Tensor, name: str = "v", low: float = 0.0, high: float = 1.0
         where = _where(bad) if v.dim() >= 2 else f"{int(bad.sum())} of {v.numel()} values"
         finite = v[torch.isfinite(v)]
         span = f"{finite.min().item():.4g}..{finite.max().item():.4g}" if finite.numel() else "none finite"
-        inside = "[0, 1) (dequantized images v = (x + u) / 17)" if (low, high) == (0.0, 1.0) else \
-            f"the logit's domain ({low:.4g}, {high:.4g})"
-        raise ValueError(f"{name}: pixels must lie in {inside}; {where} are outside, range {span}. "
-                         "Integer levels 0..16? use ri.dequantize(x)")
+        inside = (
+            "[0, 1) (dequantized images v = (x + u) / 17)"
+            if (low, high) == (0.0, 1.0)
+            else f"the logit's domain ({low:.4g}, {high:.4g})"
+        )
+        raise ValueError(
+            f"{name}: pixels must lie in {inside}; {where} are outside, range {span}. "
+            "Integer levels 0..16? use ri.dequantize(x)"
+        )

@@ -20,8 +20,9 @@ __all__ = ["Dequantized", "UniformDequantizer"]
 class UniformDequantizer:
     """``u ~ U[0, 1)^64``: ``log r(u | x) = 0`` (Theis et al. 2016)."""
 
-    def sample(self, x: Tensor, generator: torch.Generator | None = None,
-               dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, x: Tensor, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor]:
         """``x: (B, 1, 8, 8)`` integer -> ``(v: (B, 1, 8, 8)`` in [0, 1), ``log_r: (B,))``."""
         v = dequantize(x, generator, dtype)
         return v, v.new_zeros(v.shape[0])
@@ -52,5 +53,3 @@ class Dequantized(nn.Module):
         dtype = next(flow.parameters()).dtype
         v, log_r = self.draw(x, dtype)
         return log_r - flow.log_prob(v.to(x.device))
-
-

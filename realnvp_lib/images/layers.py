@@ -12,8 +12,17 @@ from torch import Tensor, nn
 from ..bijections import AffineCoupling
 from ..masks import channel_mask, checkerboard
 
-__all__ = ["ConvNet", "FactorOut", "InSqueezed", "Squeeze", "channel_mask", "checkerboard", "conv_coupling",
-           "squeeze", "unsqueeze"]
+__all__ = [
+    "ConvNet",
+    "FactorOut",
+    "InSqueezed",
+    "Squeeze",
+    "channel_mask",
+    "checkerboard",
+    "conv_coupling",
+    "squeeze",
+    "unsqueeze",
+]
 
 
 def squeeze(x: Tensor) -> Tensor:
@@ -59,8 +68,11 @@ class ConvNet(nn.Module):
         c_in = mask.shape[0]
         self.inp = nn.Conv2d(c_in + 1, hidden, 3, padding=1)
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(),
-                          nn.Conv2d(hidden, hidden, 1)) for _ in range(n_blocks))
+            nn.Sequential(
+                nn.ReLU(), nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, hidden, 1)
+            )
+            for _ in range(n_blocks)
+        )
         self.out = nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, 2 * c_in, 3, padding=1))
         nn.init.zeros_(self.out[1].weight)
         nn.init.zeros_(self.out[1].bias)
@@ -73,8 +85,9 @@ class ConvNet(nn.Module):
         return self.out(h)
 
 
-def conv_coupling(mask: Tensor, hidden: int = 48, n_blocks: int = 1,
-                  scale_bound: float = 2.0) -> AffineCoupling:
+def conv_coupling(
+    mask: Tensor, hidden: int = 48, n_blocks: int = 1, scale_bound: float = 2.0
+) -> AffineCoupling:
     """The library's one ``AffineCoupling`` (eq. 9) with an image mask ``(C, H, W)`` and a ``ConvNet``.
 
     ``y = b*x + (1-b) * (x * exp(s(b*x)) + t(b*x))``, ``log|det J| = sum (1-b) s`` over the pixels.

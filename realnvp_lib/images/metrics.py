@@ -22,8 +22,16 @@ PIXELS = math.prod(SHAPE)
 
 
 @torch.no_grad()
-def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size: int = 512,
-                 threads: int | None = 1, dequantizer=None, k: int = 1) -> tuple[float, float]:
+def bits_per_dim(
+    model,
+    x: Tensor,
+    n_samples: int = 4,
+    seed: int = 0,
+    batch_size: int = 512,
+    threads: int | None = 1,
+    dequantizer=None,
+    k: int = 1,
+) -> tuple[float, float]:
     """``(bpd, se)`` of ``model`` on integer images ``x: (N, 1, 8, 8)`` (levels 0..16).
 
     Each of ``n_samples`` seeded estimates of ``log P(x)`` uses ``k`` draws ``u_j ~ r(u | x)`` from
@@ -42,16 +50,25 @@ def bits_per_dim(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size
 
 
 @torch.no_grad()
-def bits_per_image(model, x: Tensor, n_samples: int = 4, seed: int = 0, batch_size: int = 512,
-                   threads: int | None = 1, dequantizer=None, k: int = 1) -> Tensor:
+def bits_per_image(
+    model,
+    x: Tensor,
+    n_samples: int = 4,
+    seed: int = 0,
+    batch_size: int = 512,
+    threads: int | None = 1,
+    dequantizer=None,
+    k: int = 1,
+) -> Tensor:
     """``bits_per_dim``'s estimate image by image, ``(N,)`` float64: for paired comparisons of two
     models on the same test images (the same ``seed`` gives the same uniform draws)."""
     nll = _nll(model, x, n_samples, seed, batch_size, threads, dequantizer, k)
     return nll / (PIXELS * math.log(2)) + math.log2(LEVELS)
 
 
-def _nll(model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: int | None, dequantizer,
-         k: int) -> Tensor:
+def _nll(
+    model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: int | None, dequantizer, k: int
+) -> Tensor:
     """``-log P(x) + 64 ln 17``'s estimate per image, ``(N,)`` float64 (see ``bits_per_dim``)."""
     for name, value in (("n_samples", n_samples), ("batch_size", batch_size), ("threads", threads), ("k", k)):
         if value is not None or name != "threads":
@@ -61,8 +78,10 @@ def _nll(model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: 
     if not callable(getattr(model, "log_prob", None)):
         raise TypeError(f"model must have a log_prob(v) -> (B,) method, got {type(model).__name__}")
     if dequantizer is not None and not callable(getattr(dequantizer, "sample", None)):
-        raise TypeError(f"dequantizer must have sample(x, generator, dtype) -> (v, log_r), got "
-                        f"{type(dequantizer).__name__}")
+        raise TypeError(
+            f"dequantizer must have sample(x, generator, dtype) -> (v, log_r), got "
+            f"{type(dequantizer).__name__}"
+        )
     check_images(x, "x")
     dtype, device = compute.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
     was_training = getattr(model, "training", False)
@@ -73,8 +92,9 @@ def _nll(model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: 
     try:
         with compute.threads(threads):
             for _ in range(n_samples):
-                weights = torch.stack([_log_weights(model, x, gen, dtype, device, batch_size, dequantizer)
-                                       for _ in range(k)])  # (k, N)
+                weights = torch.stack(
+                    [_log_weights(model, x, gen, dtype, device, batch_size, dequantizer) for _ in range(k)]
+                )  # (k, N)
                 nll -= (torch.logsumexp(weights, 0) - math.log(k)) / n_samples
     finally:
         if was_training:
@@ -82,8 +102,9 @@ def _nll(model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: 
     return nll
 
 
-def _log_weights(model, x: Tensor, gen: torch.Generator, dtype, device, batch_size: int,
-                 dequantizer) -> Tensor:
+def _log_weights(
+    model, x: Tensor, gen: torch.Generator, dtype, device, batch_size: int, dequantizer
+) -> Tensor:
     """``log q(v) - log r(u | x)`` for one draw per image: ``(N,)`` float64 on the CPU."""
     if dequantizer is None:
         v, log_r = dequantize(x, gen, dtype), torch.zeros(len(x), dtype=torch.float64)
@@ -115,10 +136,16 @@ class PixelHistogram:
 
     def __init__(self, x: Tensor, smoothing: float = 1.0) -> None:
         check_images(x, "x")
-        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
-                or not math.isfinite(smoothing) or smoothing <= 0:
-            raise ValueError(f"smoothing must be a finite count > 0 (0 would give an unseen level "
-                             f"probability 0, an infinite bits/dim), got {smoothing!r}")
+        if (
+            isinstance(smoothing, bool)
+            or not isinstance(smoothing, (int, float))
+            or not math.isfinite(smoothing)
+            or smoothing <= 0
+        ):
+            raise ValueError(
+                f"smoothing must be a finite count > 0 (0 would give an unseen level "
+                f"probability 0, an infinite bits/dim), got {smoothing!r}"
+            )
         counts = nn.functional.one_hot(x.flatten(1), LEVELS).sum(0).double() + smoothing  # (64, 17)
         self.log_p = (counts / counts.sum(1, keepdim=True)).log()
 
@@ -152,9 +179,13 @@ class LogitGaussian:
         return (self.normal.log_prob(y.flatten(1)) + logdet).to(v.dtype)
 
 
-def baselines(train: Tensor, test: Tensor, alpha: float = 0.05, n_samples: int = 4,
-              seed: int = 0) -> dict[str, tuple[float, float]]:
+def baselines(
+    train: Tensor, test: Tensor, alpha: float = 0.05, n_samples: int = 4, seed: int = 0
+) -> dict[str, tuple[float, float]]:
     """``{name: (bpd, se)}`` on ``test`` of the three baselines, fitted on ``train``."""
-    models = {"uniform": Uniform(), "pixel histogram": PixelHistogram(train),
-              "Gaussian in logit space": LogitGaussian(train, alpha, seed=seed)}
+    models = {
+        "uniform": Uniform(),
+        "pixel histogram": PixelHistogram(train),
+        "Gaussian in logit space": LogitGaussian(train, alpha, seed=seed),
+    }
     return {name: bits_per_dim(m, test, n_samples, seed) for name, m in models.items()}

@@ -32,17 +32,30 @@ class ImageFlow(Flow):
         A temperature ``T < 1`` draws from the base's centre only (Kingma & Dhariwal 2018 call this
         "reduced temperature"): cleaner, less varied digits. The clamp is the only place pixels are cut.
         """
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-                or not math.isfinite(temperature) or temperature <= 0:
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float))
+            or not math.isfinite(temperature)
+            or temperature <= 0
+        ):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
         z = self.base_sample(n, seed) * temperature
         with torch.no_grad():
             return self.inverse(z)[0].clamp(0.0, 1.0)
 
 
-def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: float = 0.01,
-                  n_checker: int = 3, n_channel: int = 3, n_final: int = 3, factor_out: bool = True,
-                  scale_bound: float = 2.0, actnorm: bool = True) -> ImageFlow:
+def image_realnvp(
+    seed: int = 0,
+    hidden: int = 48,
+    n_blocks: int = 1,
+    alpha: float = 0.01,
+    n_checker: int = 3,
+    n_channel: int = 3,
+    n_final: int = 3,
+    factor_out: bool = True,
+    scale_bound: float = 2.0,
+    actnorm: bool = True,
+) -> ImageFlow:
     """The notebook's multi-scale RealNVP for 8x8 digits, untrained (weights from ``seed``).
 
     Steps, all mapping ``(B, 1, 8, 8)`` to itself, each coupling preceded by an ``ActNorm`` (unless
@@ -59,9 +72,18 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
     >>> len(flow), sum(p.numel() for p in flow.parameters())
     (19, 240954)
     """
-    config = dict(seed=seed, hidden=hidden, n_blocks=n_blocks, alpha=alpha, n_checker=n_checker,
-                  n_channel=n_channel, n_final=n_final, factor_out=factor_out, scale_bound=scale_bound,
-                  actnorm=actnorm)
+    config = dict(
+        seed=seed,
+        hidden=hidden,
+        n_blocks=n_blocks,
+        alpha=alpha,
+        n_checker=n_checker,
+        n_channel=n_channel,
+        n_final=n_final,
+        factor_out=factor_out,
+        scale_bound=scale_bound,
+        actnorm=actnorm,
+    )
     _check_options(**config)
     kw = dict(hidden=hidden, n_blocks=n_blocks, scale_bound=scale_bound)
     with torch.random.fork_rng(devices=[]):
@@ -69,12 +91,15 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
         couplings: list[torch.nn.Module] = []
         couplings += [conv_coupling(checkerboard(SHAPE, k % 2 == 0), **kw) for k in range(n_checker)]
         squeezed = (4 * SHAPE[0], SHAPE[1] // 2, SHAPE[2] // 2)
-        couplings += [InSqueezed(conv_coupling(channel_mask(squeezed, k % 2 == 0), **kw))
-                      for k in range(n_channel)]
+        couplings += [
+            InSqueezed(conv_coupling(channel_mask(squeezed, k % 2 == 0), **kw)) for k in range(n_channel)
+        ]
         keep = squeezed[0] // 2 if factor_out else squeezed[0]
         kept = (keep, *squeezed[1:])
-        couplings += [InSqueezed(FactorOut(conv_coupling(checkerboard(kept, k % 2 == 0), **kw), keep))
-                      for k in range(n_final)]
+        couplings += [
+            InSqueezed(FactorOut(conv_coupling(checkerboard(kept, k % 2 == 0), **kw), keep))
+            for k in range(n_final)
+        ]
     steps: list[torch.nn.Module] = [Logit(alpha)]
     for layer in couplings:
         steps += [ActNorm(SHAPE), layer] if actnorm else [layer]
@@ -83,11 +108,18 @@ def image_realnvp(seed: int = 0, hidden: int = 48, n_blocks: int = 1, alpha: flo
 
 def _check_options(**kw) -> None:
     """``ValueError`` naming the first option of ``image_realnvp`` that cannot build a flow."""
+
     def is_int(v) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
-    for name, low in (("seed", 0), ("hidden", 1), ("n_blocks", 0), ("n_checker", 0), ("n_channel", 0),
-                      ("n_final", 0)):
+    for name, low in (
+        ("seed", 0),
+        ("hidden", 1),
+        ("n_blocks", 0),
+        ("n_checker", 0),
+        ("n_channel", 0),
+        ("n_final", 0),
+    ):
         if not is_int(kw[name]) or kw[name] < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {kw[name]!r}")
     if kw["n_checker"] + kw["n_channel"] + kw["n_final"] == 0:

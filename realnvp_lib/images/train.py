@@ -32,13 +32,29 @@ def steps_per_epoch(n: int = SPLITS["train"], batch_size: int = BATCH) -> int:
 def digits_recipe(seed: int = 0, epochs: int = EPOCHS, **overrides) -> FitConfig:
     """The ``FitConfig`` that trains the digits flow: AdamW (weight decay 1.0), lr 5e-3, 20 warm-up steps
     then cosine, batches of 64, plain Adam betas, no weight average (best validation instead), 1 thread."""
-    base = dict(steps=epochs * steps_per_epoch(), batch_size=BATCH, lr=5e-3, warmup=20, betas=(0.9, 0.999),
-                ema=None, grad_clip=None, weight_decay=1.0, seed=seed, threads=1)
+    base = dict(
+        steps=epochs * steps_per_epoch(),
+        batch_size=BATCH,
+        lr=5e-3,
+        warmup=20,
+        betas=(0.9, 0.999),
+        ema=None,
+        grad_clip=None,
+        weight_decay=1.0,
+        seed=seed,
+        threads=1,
+    )
     return FitConfig(**{**base, **overrides})
 
 
-def train_digits(flow: Flow, train: Tensor, val: Tensor, config: FitConfig | None = None,
-                 progress: bool = True, dequantizer=None) -> History:
+def train_digits(
+    flow: Flow,
+    train: Tensor,
+    val: Tensor,
+    config: FitConfig | None = None,
+    progress: bool = True,
+    dequantizer=None,
+) -> History:
     """Minimise ``E_u[-log q((x + u) / 17) + log r(u | x)]`` over ``train`` (integer images) with ``rl.fit``.
 
     The image-specific parts are ``fit``'s strategies: the objective draws fresh dequantization noise
@@ -47,8 +63,9 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: FitConfig | Non
     Before training every actnorm is set from 512 dequantized training images (mean 0, std 1).
     """
     if config is not None and not isinstance(config, FitConfig):
-        raise TypeError(f"config must be an rl.FitConfig (ri.digits_recipe(...)), got "
-                        f"{type(config).__name__}")
+        raise TypeError(
+            f"config must be an rl.FitConfig (ri.digits_recipe(...)), got {type(config).__name__}"
+        )
     if not isinstance(flow, Flow):
         raise TypeError(f"train_digits trains a Flow (ri.image_realnvp(...)), got {type(flow).__name__}")
     cfg = config or digits_recipe()
@@ -70,5 +87,7 @@ def train_digits(flow: Flow, train: Tensor, val: Tensor, config: FitConfig | Non
 def epoch_bpd(history: History, per_epoch: int = steps_per_epoch()) -> list[float]:
     """Mean training bits/dim of each epoch, from ``fit``'s per-step losses (nats per image)."""
     losses = history.losses
-    return [sum(chunk) / len(chunk) / (PIXELS * math.log(2)) + math.log2(LEVELS)
-            for chunk in (losses[i : i + per_epoch] for i in range(0, len(losses), per_epoch))]
+    return [
+        sum(chunk) / len(chunk) / (PIXELS * math.log(2)) + math.log2(LEVELS)
+        for chunk in (losses[i : i + per_epoch] for i in range(0, len(losses), per_epoch))
+    ]

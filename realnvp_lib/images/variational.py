@@ -35,24 +35,41 @@ class VariationalDequantizer(nn.Module):
     ``coupling_hidden`` channels each, scales bounded by ``scale_bound`` (``s = b tanh(raw / b)``).
     """
 
-    def __init__(self, hidden: int = 32, n_couplings: int = 4, coupling_hidden: int = 16,
-                 scale_bound: float = 2.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        hidden: int = 32,
+        n_couplings: int = 4,
+        coupling_hidden: int = 16,
+        scale_bound: float = 2.0,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.context = nn.Sequential(nn.Conv2d(1, hidden, 3, padding=1), nn.ReLU(),
-                                         nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU())
+            self.context = nn.Sequential(
+                nn.Conv2d(1, hidden, 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(hidden, hidden, 3, padding=1),
+                nn.ReLU(),
+            )
             self.gaussian = _zero_last(nn.Sequential(nn.Conv2d(hidden, 2, 1)))
             self.nets = nn.ModuleList(
-                _zero_last(nn.Sequential(nn.Conv2d(1 + hidden, coupling_hidden, 3, padding=1), nn.ReLU(),
-                                         nn.Conv2d(coupling_hidden, 2, 3, padding=1)))
-                for _ in range(n_couplings))
+                _zero_last(
+                    nn.Sequential(
+                        nn.Conv2d(1 + hidden, coupling_hidden, 3, padding=1),
+                        nn.ReLU(),
+                        nn.Conv2d(coupling_hidden, 2, 3, padding=1),
+                    )
+                )
+                for _ in range(n_couplings)
+            )
         masks = torch.stack([checkerboard(SHAPE, k % 2 == 0) for k in range(n_couplings)])
         self.register_buffer("masks", masks)  # (K, 1, 8, 8)
         self.scale_bound = float(scale_bound)
 
-    def sample(self, x: Tensor, generator: torch.Generator | None = None,
-               dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, x: Tensor, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor]:
         """``x: (B, 1, 8, 8)`` integer -> ``(v = (x + u) / 17: (B, 1, 8, 8), log r(u | x): (B,))``."""
         check_images(x, "x")
         dtype = dtype or next(self.parameters()).dtype
@@ -62,8 +79,9 @@ class VariationalDequantizer(nn.Module):
         mu, log_sigma = self.gaussian(ctx).chunk(2, dim=1)
         e = mu + log_sigma.exp() * n
         # log N(n; 0, I) - sum log sigma: the density of e, then each map's log-det subtracted.
-        log_r = -0.5 * (n.pow(2).flatten(1).sum(1) + n[0].numel() * math.log(2 * math.pi)) \
-            - log_sigma.flatten(1).sum(1)
+        log_r = -0.5 * (
+            n.pow(2).flatten(1).sum(1) + n[0].numel() * math.log(2 * math.pi)
+        ) - log_sigma.flatten(1).sum(1)
         for b, net in zip(self.masks, self.nets):
             raw_s, t = net(torch.cat([e * b, ctx], dim=1)).chunk(2, dim=1)
             s = self.scale_bound * torch.tanh(raw_s / self.scale_bound) * (1 - b)

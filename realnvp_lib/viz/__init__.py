@@ -8,5 +8,15 @@ draws one state; ``gif.save_gif`` and ``sliders`` show all of them; ``make_figur
 from . import architecture, digits, figure, frames, gif, panels, sliders, static, style
 from .style import use_style
 
-__all__ = ["architecture", "digits", "figure", "frames", "gif", "panels", "sliders", "static", "style",
-           "use_style"]
+__all__ = [
+    "architecture",
+    "digits",
+    "figure",
+    "frames",
+    "gif",
+    "panels",
+    "sliders",
+    "static",
+    "style",
+    "use_style",
+]

@@ -82,9 +82,17 @@ def draw_architecture(flow: Flow, seed: int = 0, size: float = 1.45) -> Figure:
         ax.set_title(f"step {k}\n{_title(step)}", fontsize=9)
         n_t, n_f = int((roles == 1).sum()), int((roles == 2).sum())
         ax.set_xlabel(f"{n_t} moved" + (f", {n_f} final" if n_f else ""), fontsize=9)
-    fig.legend(handles=[Patch(color=COLOURS(i), label=r) for i, r in enumerate(ROLES)], loc="lower center",
-               ncol=3, fontsize=9, frameon=False)
-    fig.suptitle(f"{len(rows)} couplings of a {len(flow)}-step flow; the other {others} steps (logit, "
-                 "actnorm) rescale every pixel one by one, factored-out ones included", fontsize=10)
+    fig.legend(
+        handles=[Patch(color=COLOURS(i), label=r) for i, r in enumerate(ROLES)],
+        loc="lower center",
+        ncol=3,
+        fontsize=9,
+        frameon=False,
+    )
+    fig.suptitle(
+        f"{len(rows)} couplings of a {len(flow)}-step flow; the other {others} steps (logit, "
+        "actnorm) rescale every pixel one by one, factored-out ones included",
+        fontsize=10,
+    )
     fig.subplots_adjust(left=0.02, right=0.98, top=0.66, bottom=0.2, wspace=0.12)
     return fig

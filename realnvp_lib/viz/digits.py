@@ -21,16 +21,23 @@ from .encode import palette_pngs
 __all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
 
 
-def show_images(images, titles: list[str] | None = None, ncols: int | None = None, size: float = 0.9,
-                cmap: str = "gray_r", vlim: tuple[float, float] | None = (0.0, 1.0),
-                suptitle: str | None = None) -> Figure:
+def show_images(
+    images,
+    titles: list[str] | None = None,
+    ncols: int | None = None,
+    size: float = 0.9,
+    cmap: str = "gray_r",
+    vlim: tuple[float, float] | None = (0.0, 1.0),
+    suptitle: str | None = None,
+) -> Figure:
     """A grid of small images (``(N, 1, H, W)``, ``(N, H, W)`` or a list of arrays), one panel each."""
     arrays = [np.asarray(torch.as_tensor(im).detach().cpu(), dtype=float) for im in images]
     arrays = [a.reshape(a.shape[-2:]) for a in arrays]  # (1, H, W) or (H, W) -> (H, W)
     ncols = ncols or len(arrays)
     nrows = -(-len(arrays) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.1 + 0.3 * bool(suptitle)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows * 1.1 + 0.3 * bool(suptitle)), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k < len(arrays):
@@ -77,8 +84,12 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
     """
     images, titles = states(flow, v)
     fixed = (scale_of_pixel(flow) == 1).numpy()
-    split = [k > 0 and isinstance(flow.bijections[k - 1], InSqueezed)
-             and isinstance(flow.bijections[k - 1].layer, FactorOut) for k in range(len(images))]
+    split = [
+        k > 0
+        and isinstance(flow.bijections[k - 1], InSqueezed)
+        and isinstance(flow.bijections[k - 1].layer, FactorOut)
+        for k in range(len(images))
+    ]
     split = [any(split[: k + 1]) and fixed.any() for k in range(len(images))]  # marked from then on
     fig = Figure(figsize=(7.6, 3.4), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
@@ -106,18 +117,32 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
 def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80) -> Path:
     """Write every state of ``v``'s inference path side by side as one PNG (the slider's static twin)."""
     images, titles = states(flow, v)
-    short = {"pixels v": "pixels", "logit": "logit", "actnorm": "actnorm", "checkerboard coupling on 8x8":
-             "checker 8x8", "channel coupling on 4x4x4": "channel 4x4x4",
-             "coupling on 2x4x4 (after factor-out)": "2x4x4 *"}
-    labels = [t.split(" ")[0] + " " + short.get(t.split(" after ")[-1].replace("h_0 = ", ""), "")
-              for t in titles]
-    fig = show_images(images, labels, ncols=-(-len(images) // 2), size=1.2, cmap="RdBu_r", vlim=(-3, 3),
-                      suptitle="inference path of one test digit (* = on the 2 channels left after "
-                               "factor-out; colours -3 blue .. 3 red)")
+    short = {
+        "pixels v": "pixels",
+        "logit": "logit",
+        "actnorm": "actnorm",
+        "checkerboard coupling on 8x8": "checker 8x8",
+        "channel coupling on 4x4x4": "channel 4x4x4",
+        "coupling on 2x4x4 (after factor-out)": "2x4x4 *",
+    }
+    labels = [
+        t.split(" ")[0] + " " + short.get(t.split(" after ")[-1].replace("h_0 = ", ""), "") for t in titles
+    ]
+    fig = show_images(
+        images,
+        labels,
+        ncols=-(-len(images) // 2),
+        size=1.2,
+        cmap="RdBu_r",
+        vlim=(-3, 3),
+        suptitle="inference path of one test digit (* = on the 2 channels left after "
+        "factor-out; colours -3 blue .. 3 red)",
+    )
     fig.axes[0].images[0].set_cmap("gray_r")
     fig.axes[0].images[0].set_clim(0, 1)
     fig.colorbar(fig.axes[1].images[0], ax=fig.axes, shrink=0.7, pad=0.02).set_label(
-        "value of h_k (pixels v: grey, 0 to 1)", fontsize=9)
+        "value of h_k (pixels v: grey, 0 to 1)", fontsize=9
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)

@@ -17,8 +17,16 @@ from PIL import Image
 from .figure import FrameFigure
 from .frames import Frames
 
-__all__ = ["MIME", "image_mime", "iter_rgb", "palette_png", "palette_pngs", "render_rgb", "shared_palette",
-           "to_palette"]
+__all__ = [
+    "MIME",
+    "image_mime",
+    "iter_rgb",
+    "palette_png",
+    "palette_pngs",
+    "render_rgb",
+    "shared_palette",
+    "to_palette",
+]
 
 MIME = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 
@@ -44,8 +52,9 @@ def shared_palette(images: Sequence[np.ndarray], colors: int = 256) -> np.ndarra
     """
     if not 2 <= colors <= 256:
         raise ValueError(f"colors must be between 2 and 256 (one byte per pixel), got {colors}")
-    sample = Image.fromarray(np.concatenate([np.asarray(im, np.uint8)
-                                             for im in images[:: max(1, len(images) // 8)]], axis=0))
+    sample = Image.fromarray(
+        np.concatenate([np.asarray(im, np.uint8) for im in images[:: max(1, len(images) // 8)]], axis=0)
+    )
     cut = sample.quantize(colors=colors - 1, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     rgb = np.array(cut.getpalette()[: 3 * (colors - 1)]).reshape(-1, 3)
     return np.concatenate([[[255, 255, 255]], rgb])  # median cut blurs the white background
@@ -74,8 +83,9 @@ def palette_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def palette_pngs(images: Sequence[np.ndarray], colors: int = 256,
-                 max_bytes: int | None = None) -> list[bytes]:
+def palette_pngs(
+    images: Sequence[np.ndarray], colors: int = 256, max_bytes: int | None = None
+) -> list[bytes]:
     """``(H, W, 3)`` uint8 pictures as palette PNGs sharing one palette.
 
     With ``max_bytes``, stops with a ``ValueError`` as soon as the PNGs so far exceed it, rather than
@@ -87,15 +97,17 @@ def palette_pngs(images: Sequence[np.ndarray], colors: int = 256,
         out.append(palette_png(indices, palette))
         total += len(out[-1])
         if max_bytes is not None and total > max_bytes:
-            raise ValueError(f"the first {len(out)} of {len(images)} frames already take "
-                             f"{total / 1e6:.1f} MB, more than {max_bytes / 1e6:.1f} MB: use fewer or "
-                             "smaller frames")
+            raise ValueError(
+                f"the first {len(out)} of {len(images)} frames already take "
+                f"{total / 1e6:.1f} MB, more than {max_bytes / 1e6:.1f} MB: use fewer or "
+                "smaller frames"
+            )
     return out
 
 
 def image_mime(data: bytes) -> str:
     """The MIME type of encoded image bytes (PNG, JPEG or GIF), once they are known to decode."""
-    mime = next((m for magic, m in MIME.items() if bytes(data[:len(magic)]) == magic), None)
+    mime = next((m for magic, m in MIME.items() if bytes(data[: len(magic)]) == magic), None)
     if mime is None:
         raise ValueError(f"a frame is not PNG, JPEG or GIF bytes (it starts {bytes(data[:8])!r})")
     try:

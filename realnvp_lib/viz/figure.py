@@ -33,20 +33,28 @@ class FrameFigure:
     background to reuse).
     """
 
-    def __init__(self, frames: Frames, panels: Sequence[str] | None = None, size: float = 3.0,
-                 dpi: int = 80, point_size: float = 3.0):
+    def __init__(
+        self,
+        frames: Frames,
+        panels: Sequence[str] | None = None,
+        size: float = 3.0,
+        dpi: int = 80,
+        point_size: float = 3.0,
+    ):
         # A moving box redraws its ticks every frame: aliased text halves what they cost in a GIF.
         self._rc = CRISP if frames.lims is not None else {}
         with mpl.rc_context(self._rc):
             self._build(frames, panels, size, dpi, point_size)
 
-    def _build(self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int,
-               point_size: float) -> None:
+    def _build(
+        self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int, point_size: float
+    ) -> None:
         self.frames = frames
         self.panels = list(panels or [p for p in PANEL_TITLES if getattr(frames, SOURCE[p]) is not None])
         bars = sum(p in ("density", "logdet") for p in self.panels)  # each map has a colourbar beside it
-        self.fig = Figure(figsize=(size * len(self.panels) + 0.85 * bars, size * 1.1), dpi=dpi,
-                          layout="constrained")
+        self.fig = Figure(
+            figsize=(size * len(self.panels) + 0.85 * bars, size * 1.1), dpi=dpi, layout="constrained"
+        )
         FigureCanvasAgg(self.fig)
         axes = self.fig.subplots(1, len(self.panels), squeeze=False).ravel()
         self.axes = dict(zip(self.panels, axes))
@@ -60,23 +68,47 @@ class FrameFigure:
         self.groups = [np.flatnonzero(frames.labels == c) for c in np.unique(frames.labels)]
         colors = label_colors(np.unique(frames.labels), frames.palette)
         title = PANEL_TITLES["points"] if len(self.panels) > 1 else ("" if frames.lims else frames.name)
-        self.scatters = [scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
-                         for idx, c in zip(self.groups, colors)]
+        self.scatters = [
+            scatter(ax, frames.points[0][idx], c, lim, title, s=point_size, alpha=0.8)
+            for idx, c in zip(self.groups, colors)
+        ]
         self.images = {}
         if "density" in self.axes:
             top = max(float(d.max()) for d in frames.log_density)
-            self.images["density"] = heatmap(self.axes["density"], frames.log_density[0], lim,
-                                             vmin=top - LOG_Q_RANGE, vmax=top, title=frames.density_title)
-            self.fig.colorbar(self.images["density"], ax=self.axes["density"], shrink=0.7,
-                              label="nats (one scale for every frame)")
+            self.images["density"] = heatmap(
+                self.axes["density"],
+                frames.log_density[0],
+                lim,
+                vmin=top - LOG_Q_RANGE,
+                vmax=top,
+                title=frames.density_title,
+            )
+            self.fig.colorbar(
+                self.images["density"],
+                ax=self.axes["density"],
+                shrink=0.7,
+                label="nats (one scale for every frame)",
+            )
         if "logdet" in self.axes:
-            self.images["logdet"] = heatmap(self.axes["logdet"], frames.logdet[0], lim, "RdBu_r",
-                                                     -_bound(frames), _bound(frames), PANEL_TITLES["logdet"])
+            self.images["logdet"] = heatmap(
+                self.axes["logdet"],
+                frames.logdet[0],
+                lim,
+                "RdBu_r",
+                -_bound(frames),
+                _bound(frames),
+                PANEL_TITLES["logdet"],
+            )
             # The points again, faintly: the map matters where the probability mass is.
-            self.ghost = self.axes["logdet"].scatter(*frames.points[0].T, s=0.5, c="k", alpha=0.25,
-                                                     linewidths=0)
-            self.fig.colorbar(self.images["logdet"], ax=self.axes["logdet"], shrink=0.7,
-                              label="red: stretched, blue: squeezed")
+            self.ghost = self.axes["logdet"].scatter(
+                *frames.points[0].T, s=0.5, c="k", alpha=0.25, linewidths=0
+            )
+            self.fig.colorbar(
+                self.images["logdet"],
+                ax=self.axes["logdet"],
+                shrink=0.7,
+                label="red: stretched, blue: squeezed",
+            )
         self.follow = frames.lims is not None
         for ax in axes:
             if self.follow:
@@ -166,4 +198,3 @@ def _bound(frames: Frames) -> float:
         j = np.clip(((pts[:, 0] - lo[0]) / (lo[1] - lo[0]) * (n - 1)).round().astype(int), 0, n - 1)
         cells.append(np.abs(ld[i, j]))
     return max(0.1, float(np.quantile(np.concatenate(cells), 0.99)))
-

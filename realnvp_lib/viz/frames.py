@@ -15,8 +15,18 @@ from .. import data, paths
 from ..flow import Flow
 from ..grids import grid_lines, grid_points
 
-__all__ = ["Frames", "depth_frames", "depth_lim", "fit_lim", "follow_lims", "path_states", "smooth_frames",
-           "square_lim", "start_points", "training_frames"]
+__all__ = [
+    "Frames",
+    "depth_frames",
+    "depth_lim",
+    "fit_lim",
+    "follow_lims",
+    "path_states",
+    "smooth_frames",
+    "square_lim",
+    "start_points",
+    "training_frames",
+]
 
 LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
 DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
@@ -63,8 +73,9 @@ def square_lim(lim) -> tuple:
     return (cx - half, cx + half), (cy - half, cy + half)
 
 
-def follow_lims(points: Sequence[np.ndarray], quantile: float = 0.005, pad: float = 0.12,
-                smooth: float = 4.0) -> list[tuple]:
+def follow_lims(
+    points: Sequence[np.ndarray], quantile: float = 0.005, pad: float = 0.12, smooth: float = 4.0
+) -> list[tuple]:
     """A square box per frame that follows the points: centre and half-width smoothed over frames.
 
     Each frame's box holds all but ``quantile`` of its points (padded by ``pad``); a running maximum
@@ -77,7 +88,7 @@ def follow_lims(points: Sequence[np.ndarray], quantile: float = 0.005, pad: floa
     centre, half = (lo + hi) / 2, (1 + 2 * pad) * (hi - lo).max(axis=1) / 2
     width = max(1, int(round(smooth)))
     padded = np.pad(half, width, mode="edge")
-    half = np.array([padded[i:i + 2 * width + 1].max() for i in range(len(half))])
+    half = np.array([padded[i : i + 2 * width + 1].max() for i in range(len(half))])
     kernel = np.exp(-0.5 * (np.arange(-3 * width, 3 * width + 1) / smooth) ** 2)
     kernel /= kernel.sum()
 
@@ -119,30 +130,52 @@ def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
     return fit_lim([p.numpy() for p in pts])
 
 
-def depth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True,
-                 grid_n: int = 64) -> Frames:
+def depth_frames(
+    flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True, grid_n: int = 64
+) -> Frames:
     """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``."""
     x, labels, lines = start_points(flow, direction, n, seed)
-    points, grid = _push(path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction),
-                         lines.shape)
+    points, grid = _push(
+        path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction), lines.shape
+    )
     lim = lim or depth_lim(flow, n, seed)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
     names = [""] + [paths.step_name(*s) for s in paths.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
-    titles = [f"{direction}: {letter}_{k} = " + (start if k == 0 else f"{letter}_{k - 1} after {names[k]}")
-              + f" (k = {k}/{K})" for k in range(K + 1)]
-    frames = Frames(direction, points, grid, titles, labels.numpy(),
-                    "moons" if direction == "inference" else "quadrants", lim)
+    titles = [
+        f"{direction}: {letter}_{k} = "
+        + (start if k == 0 else f"{letter}_{k - 1} after {names[k]}")
+        + f" (k = {k}/{K})"
+        for k in range(K + 1)
+    ]
+    frames = Frames(
+        direction,
+        points,
+        grid,
+        titles,
+        labels.numpy(),
+        "moons" if direction == "inference" else "quadrants",
+        lim,
+    )
     if maps:
-        frames.log_density = [_grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n)
-                          for k in range(K + 1)]
+        frames.log_density = [
+            _grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n) for k in range(K + 1)
+        ]
         frames.logdet = [_grid_maps(paths.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
     return frames
 
 
-def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None,
-                  coupling_frames: int = 8, mix_frames: int = 4, follow: bool = False,
-                  n_lines: int = 9) -> Frames:
+def smooth_frames(
+    flow: Flow,
+    direction: str,
+    n: int = 1000,
+    seed: int = 0,
+    lim=None,
+    coupling_frames: int = 8,
+    mix_frames: int = 4,
+    follow: bool = False,
+    n_lines: int = 9,
+) -> Frames:
     """States moving continuously inside every step (``paths.smooth_path``); points and grid only.
 
     ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
@@ -153,13 +186,26 @@ def smooth_frames(flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=
     points, grid = _push(pts, grid, lines.shape)
     names = [""] + [f": {paths.step_name(*s)}" for s in paths.steps(flow, direction)]
     titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
-    return Frames(f"{direction}, moving inside each step", points, grid, titles, labels.numpy(),
-                  "moons" if direction == "inference" else "quadrants", lim or depth_lim(flow, n, seed),
-                  lims=follow_lims(points) if follow else None)
+    return Frames(
+        f"{direction}, moving inside each step",
+        points,
+        grid,
+        titles,
+        labels.numpy(),
+        "moons" if direction == "inference" else "quadrants",
+        lim or depth_lim(flow, n, seed),
+        lims=follow_lims(points) if follow else None,
+    )
 
 
-def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 1000, seed: int = 0,
-                    lim=None, grid_n: int = 64) -> Frames:
+def training_frames(
+    flow: Flow,
+    snapshots: Sequence[tuple[int, dict]],
+    n: int = 1000,
+    seed: int = 0,
+    lim=None,
+    grid_n: int = 64,
+) -> Frames:
     """One frame per ``fit`` snapshot: samples from the same base draws, the warped latent grid, log q(x).
 
     ``flow`` gives the architecture (its weights are not changed); ``snapshots`` come from
@@ -176,5 +222,14 @@ def training_frames(flow: Flow, snapshots: Sequence[tuple[int, dict]], n: int = 
             grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
         log_density.append(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n))
         titles.append(f"samples after {step} training steps")
-    return Frames("training", points, grid, titles, labels.numpy(), "quadrants", lim,
-                  log_density=log_density, density_title=r"model log-density $\log q(x)$")
+    return Frames(
+        "training",
+        points,
+        grid,
+        titles,
+        labels.numpy(),
+        "quadrants",
+        lim,
+        log_density=log_density,
+        density_title=r"model log-density $\log q(x)$",
+    )

@@ -17,8 +17,9 @@ from .frames import Frames
 __all__ = ["save_gif"]
 
 
-def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1.0, colors: int = 256,
-             **figure_kw) -> dict:
+def save_gif(
+    frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1.0, colors: int = 256, **figure_kw
+) -> dict:
     """Write ``frames`` as a GIF that loops forever (``loop=0``), one GIF frame per state.
 
     The first and last states stay ``hold`` seconds longer; all frames share one ``colors``-entry
@@ -29,8 +30,13 @@ def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1
     renamed into place: a failed call leaves an existing GIF as it was.
     """
     for name, value, want in (("fps", fps, "> 0 frames per second"), ("hold", hold, ">= 0 seconds")):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or value < 0 or (name == "fps" and value == 0):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+            or (name == "fps" and value == 0)
+        ):
             raise ValueError(f"{name} must be a finite number {want}, got {value!r}")
     if isinstance(colors, bool) or not isinstance(colors, int) or not 2 <= colors <= 256:
         raise ValueError(f"colors must be an integer in 2..256 (a GIF palette), got {colors!r}")
@@ -46,11 +52,22 @@ def save_gif(frames: Frames, path: str | Path, fps: float = 8.0, hold: float = 1
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gif", dir=path.parent)
     os.close(fd)
     try:
-        iio.imwrite(tmp, indices, extension=".gif", mode="L", palette=palette.astype(np.uint8).tobytes(),
-                    duration=durations, loop=0)
+        iio.imwrite(
+            tmp,
+            indices,
+            extension=".gif",
+            mode="L",
+            palette=palette.astype(np.uint8).tobytes(),
+            duration=durations,
+            loop=0,
+        )
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {"path": str(path), "frames": len(images), "bytes": path.stat().st_size,
-            "seconds": time.perf_counter() - start}
+    return {
+        "path": str(path),
+        "frames": len(images),
+        "bytes": path.stat().st_size,
+        "seconds": time.perf_counter() - start,
+    }

@@ -33,23 +33,28 @@ SMOOTH = {"n": 700, "coupling_frames": 5, "mix_frames": 3, "follow": True, "n_li
 SMOOTH_GIF = {"fps": 10, "hold": 1.5, "size": 6.0, "colors": 32, "panels": ["points"], "point_size": 4.5}
 
 
-def write_all(flow: Flow, out: str | Path, n: int = 1000, seed: int = 0,
-              run: tuple[Flow, History] | None = None) -> list[dict]:
+def write_all(
+    flow: Flow, out: str | Path, n: int = 1000, seed: int = 0, run: tuple[Flow, History] | None = None
+) -> list[dict]:
     """Write every figure of notebook 06 into ``out``; return one ``{path, frames, bytes, seconds}`` each."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lim = depth_lim(flow, n, seed)
     results = []
     for direction in DIRECTIONS:
-        results.append(save_gif(depth_frames(flow, direction, n, seed, lim), out / f"{direction}_layers.gif",
-                                fps=2, hold=1.5))
+        results.append(
+            save_gif(
+                depth_frames(flow, direction, n, seed, lim), out / f"{direction}_layers.gif", fps=2, hold=1.5
+            )
+        )
         smooth = smooth_frames(flow, direction, seed=seed, **{**SMOOTH, "n": min(n, SMOOTH["n"])})
         results.append(save_gif(smooth, out / f"{direction}_smooth.gif", **SMOOTH_GIF))
         results.append(_save_png(depth_strip(flow, direction, n, seed), out / f"{direction}_strip.png"))
     results.append(_save_png(shorter_models(flow, n, seed), out / "shorter_models.png"))
     run_flow, history = run or snapshots.learning_run(seed=seed)
-    results.append(save_gif(training_frames(run_flow, history.snapshots, n, seed), out / "training.gif",
-                            fps=3, hold=1.5))
+    results.append(
+        save_gif(training_frames(run_flow, history.snapshots, n, seed), out / "training.gif", fps=3, hold=1.5)
+    )
     return results
 
 
@@ -59,16 +64,24 @@ def write_digits(out: str | Path, cache_dir: str | Path | None) -> dict:
     flow, _ = images.trained_digits_flow(seed=0, cache_dir=cache_dir)
     one = images.dequantize(images.digits("test")[:1], torch.Generator().manual_seed(4))
     path = save_steps_strip(flow, one, Path(out) / "digits_steps.png")
-    return {"path": str(path), "frames": 1, "bytes": path.stat().st_size,
-            "seconds": time.perf_counter() - start}
+    return {
+        "path": str(path),
+        "frames": 1,
+        "bytes": path.stat().st_size,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _save_png(fig, path: Path) -> dict:
     start = time.perf_counter()
     fig.savefig(path)
     plt.close(fig)
-    return {"path": str(path), "frames": 1, "bytes": path.stat().st_size,
-            "seconds": time.perf_counter() - start}
+    return {
+        "path": str(path),
+        "frames": 1,
+        "bytes": path.stat().st_size,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

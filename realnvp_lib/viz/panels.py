@@ -12,15 +12,31 @@ from torch import Tensor
 from ..grids import grid_points
 from .style import DATA_LIM, is_labels, label_colors
 
-__all__ = ["coordinate_paths", "density", "draw_cells", "draw_matrix", "heatmap", "loss_curve", "scatter",
-           "warped_grid"]
+__all__ = [
+    "coordinate_paths",
+    "density",
+    "draw_cells",
+    "draw_matrix",
+    "heatmap",
+    "loss_curve",
+    "scatter",
+    "warped_grid",
+]
+
 
 def _np(x: Tensor | np.ndarray) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
-def scatter(ax: Axes, x: Tensor | np.ndarray, colors=None, lim=DATA_LIM, title: str = "",
-            s: float = 2.0, alpha: float = 0.6):
+def scatter(
+    ax: Axes,
+    x: Tensor | np.ndarray,
+    colors=None,
+    lim=DATA_LIM,
+    title: str = "",
+    s: float = 2.0,
+    alpha: float = 0.6,
+):
     """Scatter ``x: (B, 2)`` on fixed limits ``((x0, x1), (y0, y1))``; returns the PathCollection.
 
     ``colors`` may be a ``(B,)`` array of labels (mapped to moon colours) or any matplotlib colour.
@@ -35,19 +51,37 @@ def scatter(ax: Axes, x: Tensor | np.ndarray, colors=None, lim=DATA_LIM, title: 
 
 
 @torch.no_grad()
-def density(ax: Axes, log_prob: Callable[[Tensor], Tensor], lim=DATA_LIM, n: int = 200,
-            title: str = "", log: bool = False, vmax: float | None = None):
+def density(
+    ax: Axes,
+    log_prob: Callable[[Tensor], Tensor],
+    lim=DATA_LIM,
+    n: int = 200,
+    title: str = "",
+    log: bool = False,
+    vmax: float | None = None,
+):
     """Heatmap of ``exp(log_prob)`` (or ``log_prob`` itself if ``log``) on an ``n x n`` grid."""
     values = log_prob(grid_points(lim, n)).reshape(n, n)
     img = values if log else values.exp()
-    artist = ax.imshow(_np(img), origin="lower", extent=(*lim[0], *lim[1]), vmax=vmax,
-                       aspect="equal", interpolation="bilinear")
+    artist = ax.imshow(
+        _np(img),
+        origin="lower",
+        extent=(*lim[0], *lim[1]),
+        vmax=vmax,
+        aspect="equal",
+        interpolation="bilinear",
+    )
     ax.set(xlim=lim[0], ylim=lim[1], title=title)
     return artist
 
 
-def loss_curve(ax: Axes, losses: Sequence[float], reference: float | None = None,
-               smooth: int = 50, title: str = "training loss"):
+def loss_curve(
+    ax: Axes,
+    losses: Sequence[float],
+    reference: float | None = None,
+    smooth: int = 50,
+    title: str = "training loss",
+):
     """Per-step loss with a running mean over ``smooth`` steps, and a dashed optimum line."""
     losses = np.asarray(losses, dtype=float)
     ax.plot(losses, lw=0.5, alpha=0.4, color="grey", label="per batch")
@@ -72,15 +106,24 @@ def warped_grid(ax: Axes, lines, color: str = "0.75", lw: float = 0.6):
 
 def heatmap(ax: Axes, values, lim=DATA_LIM, cmap: str = "viridis", vmin=None, vmax=None, title: str = ""):
     """Show an ``(n, n)`` grid of ``values`` over ``lim`` (row i at the i-th y); returns the AxesImage."""
-    artist = ax.imshow(_np(values), origin="lower", extent=(*lim[0], *lim[1]), cmap=cmap, vmin=vmin,
-                       vmax=vmax, aspect="equal", interpolation="bilinear")
+    artist = ax.imshow(
+        _np(values),
+        origin="lower",
+        extent=(*lim[0], *lim[1]),
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        aspect="equal",
+        interpolation="bilinear",
+    )
     ax.set(xlim=lim[0], ylim=lim[1], title=title)
     return artist
 
 
 # --- Panels for notebooks 04 and 05 ------------------------------------------------------------------
-def coordinate_paths(ax: Axes, states: Sequence[Tensor], coord: int, n: int = 40, colors=None,
-                     title: str = ""):
+def coordinate_paths(
+    ax: Axes, states: Sequence[Tensor], coord: int, n: int = 40, colors=None, title: str = ""
+):
     """Plot coordinate ``coord`` of the first ``n`` points against the layer index ``k = 0..K``.
 
     ``states`` is a trajectory (``Flow.trajectory``): K+1 tensors ``(B, D)``. A flat line is a
@@ -95,8 +138,14 @@ def coordinate_paths(ax: Axes, states: Sequence[Tensor], coord: int, n: int = 40
     ax.set_xticks(range(len(states)))
 
 
-def draw_cells(ax, polygons: np.ndarray, values: np.ndarray | None = None, vmax: float = 1.0,
-               cmap: str = "coolwarm", title: str = ""):
+def draw_cells(
+    ax,
+    polygons: np.ndarray,
+    values: np.ndarray | None = None,
+    vmax: float = 1.0,
+    cmap: str = "coolwarm",
+    title: str = "",
+):
     """Fill polygons ``(N, V, 2)`` with ``values`` on a colour scale symmetric about 0 (outlines if None)."""
     from matplotlib.collections import PolyCollection
 
@@ -112,8 +161,14 @@ def draw_cells(ax, polygons: np.ndarray, values: np.ndarray | None = None, vmax:
     return cells
 
 
-def draw_matrix(ax, matrix: Tensor | np.ndarray, title: str = "", annotate: bool = True, vmax=None,
-                labels: tuple[str, str] = ("input $x_j$", "output $y_i$")):
+def draw_matrix(
+    ax,
+    matrix: Tensor | np.ndarray,
+    title: str = "",
+    annotate: bool = True,
+    vmax=None,
+    labels: tuple[str, str] = ("input $x_j$", "output $y_i$"),
+):
     """Heatmap of a ``(D, D)`` Jacobian, rows = outputs, exact zeros grey; entries written in if asked."""
     m = matrix.detach().double().cpu().numpy() if isinstance(matrix, Tensor) else np.asarray(matrix)
     vmax = vmax or float(np.abs(m).max())
@@ -123,10 +178,23 @@ def draw_matrix(ax, matrix: Tensor | np.ndarray, title: str = "", annotate: bool
     art = ax.imshow(np.ma.masked_equal(m, 0.0), cmap=cmap, vmin=-vmax, vmax=vmax)
     if annotate:
         for (i, j), v in np.ndenumerate(m):
-            ax.text(j, i, "0" if v == 0 else f"{v:.2f}", ha="center", va="center", fontsize=6,
-                    color="0.45" if v == 0 else ("w" if abs(v) > 0.6 * vmax else "k"))
+            ax.text(
+                j,
+                i,
+                "0" if v == 0 else f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="0.45" if v == 0 else ("w" if abs(v) > 0.6 * vmax else "k"),
+            )
     ticks = range(m.shape[0])
-    ax.set(xticks=ticks, yticks=ticks, xticklabels=[f"{j + 1}" for j in ticks],
-           yticklabels=[f"{i + 1}" for i in ticks], xlabel=labels[0], ylabel=labels[1], title=title)
+    ax.set(
+        xticks=ticks,
+        yticks=ticks,
+        xticklabels=[f"{j + 1}" for j in ticks],
+        yticklabels=[f"{i + 1}" for i in ticks],
+        xlabel=labels[0],
+        ylabel=labels[1],
+        title=title,
+    )
     return art
-

@@ -37,8 +37,15 @@ from ..paths import DIRECTIONS
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
 
-__all__ = ["DIRECTION_LABELS", "MAX_BYTES", "MAX_FRAMES", "FrameSlider", "depth_slider", "png_slider",
-           "training_slider"]
+__all__ = [
+    "DIRECTION_LABELS",
+    "MAX_BYTES",
+    "MAX_FRAMES",
+    "FrameSlider",
+    "depth_slider",
+    "png_slider",
+    "training_slider",
+]
 
 DIRECTION_LABELS = {"inference": "inference: data → latent", "generation": "generation: latent → data"}
 MAX_FRAMES = 400  # per slider: past this a slider is a film; make a GIF
@@ -53,8 +60,10 @@ def _check_count(n_frames: int, what: str) -> None:
     if n_frames == 0:
         raise ValueError(f"{what}: no frames to show (the list of images is empty)")
     if n_frames > MAX_FRAMES:
-        raise ValueError(f"{what}: {n_frames} frames, more than MAX_FRAMES = {MAX_FRAMES}; use fewer "
-                         "(or make a GIF with viz.gif.save_gif)")
+        raise ValueError(
+            f"{what}: {n_frames} frames, more than MAX_FRAMES = {MAX_FRAMES}; use fewer "
+            "(or make a GIF with viz.gif.save_gif)"
+        )
 
 
 class FrameSlider(widgets.VBox):
@@ -69,37 +78,65 @@ class FrameSlider(widgets.VBox):
     value = traitlets.Int(0, help="index of the frame shown (0 .. len - 1)")
     direction = traitlets.Unicode(help="name of the set of frames shown")
 
-    def __init__(self, sets: dict[str, tuple[Sequence[bytes], Sequence[str]]], description: str = "step",
-                 labels: dict[str, str] | None = None, render_seconds: float = 0.0, interval_ms: int = 400):
+    def __init__(
+        self,
+        sets: dict[str, tuple[Sequence[bytes], Sequence[str]]],
+        description: str = "step",
+        labels: dict[str, str] | None = None,
+        render_seconds: float = 0.0,
+        interval_ms: int = 400,
+    ):
         sets = _checked_sets(sets)
         names = list(sets)
         n = len(sets[names[0]][0])
         self.sets, self.labels, self.render_seconds = sets, dict(labels or {}), render_seconds
-        self.slider = widgets.IntSlider(0, 0, n - 1, description=description, continuous_update=True,
-                                        style={"description_width": "initial"},
-                                        layout=widgets.Layout(width="480px"))
+        self.slider = widgets.IntSlider(
+            0,
+            0,
+            n - 1,
+            description=description,
+            continuous_update=True,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="480px"),
+        )
         self.play = widgets.Play(0, 0, n - 1, interval=interval_ms, show_repeat=False)
         # One layout and one style shared by all captions, one layout by all images: fewer models to save.
         caption_layout, image_layout = widgets.Layout(margin="4px 0"), widgets.Layout(max_width="none")
         caption_style = HTMLStyle()
-        captions = [widgets.Stack([widgets.HTML(f"<b>{html.escape(t)}</b>", layout=caption_layout,
-                                                style=caption_style) for t in titles], selected_index=0)
-                    for _, titles in sets.values()]
-        images = [widgets.Stack([widgets.Image(value=_data_url(f), format="url",
-                                               layout=image_layout) for f in frames], selected_index=0)
-                  for frames, _ in sets.values()]
+        captions = [
+            widgets.Stack(
+                [
+                    widgets.HTML(f"<b>{html.escape(t)}</b>", layout=caption_layout, style=caption_style)
+                    for t in titles
+                ],
+                selected_index=0,
+            )
+            for _, titles in sets.values()
+        ]
+        images = [
+            widgets.Stack(
+                [widgets.Image(value=_data_url(f), format="url", layout=image_layout) for f in frames],
+                selected_index=0,
+            )
+            for frames, _ in sets.values()
+        ]
         self.links = [widgets.jslink((self.play, "value"), (self.slider, "value"))]
-        self.links += [widgets.jslink((self.slider, "value"), (s, "selected_index"))
-                       for s in captions + images]
+        self.links += [
+            widgets.jslink((self.slider, "value"), (s, "selected_index")) for s in captions + images
+        ]
         controls: list[widgets.Widget] = []
         self.toggle = None
         if len(sets) > 1:  # the direction: one stack of frames per set, the toggle picks which
-            self.toggle = widgets.ToggleButtons(options=[(self.labels.get(k, k), k) for k in names],
-                                                value=names[0], style={"button_width": "auto"})
+            self.toggle = widgets.ToggleButtons(
+                options=[(self.labels.get(k, k), k) for k in names],
+                value=names[0],
+                style={"button_width": "auto"},
+            )
             captions = [widgets.Stack(captions, selected_index=0)]
             images = [widgets.Stack(images, selected_index=0)]
-            self.links += [widgets.jslink((self.toggle, "index"), (s, "selected_index"))
-                           for s in captions + images]
+            self.links += [
+                widgets.jslink((self.toggle, "index"), (s, "selected_index")) for s in captions + images
+            ]
             controls.append(self.toggle)
         controls.append(widgets.HBox([self.play, self.slider]))
         super().__init__([*controls, captions[0], images[0]])
@@ -173,12 +210,14 @@ def _checked_sets(sets) -> dict[str, tuple[list[bytes], list[str]]]:
         frames, titles = list(frames), [str(t) for t in titles]
         _check_count(len(frames), f"set {name!r}")
         if len(frames) != len(titles):
-            raise ValueError(f"set {name!r}: {len(frames)} frames but {len(titles)} titles; "
-                             "give one title a frame")
+            raise ValueError(
+                f"set {name!r}: {len(frames)} frames but {len(titles)} titles; give one title a frame"
+            )
         for i, f in enumerate(frames):
             if not isinstance(f, bytes | bytearray | memoryview):
-                raise TypeError(f"set {name!r}, frame {i}: expected encoded image bytes, "
-                                f"got {type(f).__name__}")
+                raise TypeError(
+                    f"set {name!r}, frame {i}: expected encoded image bytes, got {type(f).__name__}"
+                )
             image_mime(f)
         total += sum(len(f) for f in frames)
         out[str(name)] = (frames, titles)
@@ -186,8 +225,10 @@ def _checked_sets(sets) -> dict[str, tuple[list[bytes], list[str]]]:
     if len(set(lengths.values())) > 1:
         raise ValueError(f"every set needs the same number of frames (one slider moves them all): {lengths}")
     if total > MAX_BYTES:
-        raise ValueError(f"the frames take {total / 1e6:.1f} MB, more than MAX_BYTES = "
-                         f"{MAX_BYTES / 1e6:.1f} MB: use fewer or smaller frames")
+        raise ValueError(
+            f"the frames take {total / 1e6:.1f} MB, more than MAX_BYTES = "
+            f"{MAX_BYTES / 1e6:.1f} MB: use fewer or smaller frames"
+        )
     return out
 
 
@@ -237,8 +278,10 @@ def _check_2d(flow: Flow, what: str) -> None:
     if not isinstance(flow, Flow):
         raise TypeError(f"{what} takes a realnvp_lib Flow, got {type(flow).__name__}")
     if flow.dim != 2:
-        raise ValueError(f"{what} draws points in the plane, so it needs a 2-D flow; this flow has "
-                         f"dim {flow.dim} (event shape {tuple(flow.shape)})")
+        raise ValueError(
+            f"{what} draws points in the plane, so it needs a 2-D flow; this flow has "
+            f"dim {flow.dim} (event shape {tuple(flow.shape)})"
+        )
 
 
 def depth_slider(flow: Flow, n: int = 1000, seed: int = 0, maps: bool = True) -> FrameSlider:
@@ -259,13 +302,16 @@ def training_slider(flow: Flow, snapshots, n: int = 1000, seed: int = 0) -> Fram
     """Scrub training: samples, warped latent grid and density after each ``fit`` snapshot."""
     _check_2d(flow, "training_slider")
     if hasattr(snapshots, "snapshots") or not isinstance(snapshots, Sequence):
-        raise TypeError(f"training_slider takes the snapshots, not a {type(snapshots).__name__}: pass "
-                        "history.snapshots from rl.fit(..., snapshot_every=N)")
+        raise TypeError(
+            f"training_slider takes the snapshots, not a {type(snapshots).__name__}: pass "
+            "history.snapshots from rl.fit(..., snapshot_every=N)"
+        )
     if len(snapshots) == 0:
         raise ValueError("training_slider: snapshots are empty; pass fit(..., snapshot_every=N).snapshots")
     _check_count(len(snapshots), "training_slider")
     start = time.perf_counter()
     frames = training_frames(flow, snapshots, n, seed)
     pngs = palette_pngs(render_rgb(frames), COLORS, max_bytes=MAX_BYTES)
-    return FrameSlider({"training": (pngs, frames.titles)}, "snapshot",
-                       render_seconds=time.perf_counter() - start)
+    return FrameSlider(
+        {"training": (pngs, frames.titles)}, "snapshot", render_seconds=time.perf_counter() - start
+    )

@@ -26,8 +26,9 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
 
     With ``count``, about that many of them, evenly spread, always including the first and last.
     """
-    ks = [0] + [k for k, (layer, _) in enumerate(paths.steps(flow, direction), 1)
-                if isinstance(layer, AffineCoupling)]
+    ks = [0] + [
+        k for k, (layer, _) in enumerate(paths.steps(flow, direction), 1) if isinstance(layer, AffineCoupling)
+    ]
     if count is None or count >= len(ks):
         return ks
     return [ks[i] for i in sorted({round(j * (len(ks) - 1) / (count - 1)) for j in range(count)})]
@@ -45,8 +46,16 @@ def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, 
     return log_q, paths.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
 
 
-def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count: int = 6,
-                size: float = 3.2, grid_n: int = 80, rows=ROWS) -> Figure:
+def depth_strip(
+    flow: Flow,
+    direction: str,
+    n: int = 1000,
+    seed: int = 0,
+    count: int = 6,
+    size: float = 3.2,
+    grid_n: int = 80,
+    rows=ROWS,
+) -> Figure:
     """The static twin of the depth slider: ``count`` depths side by side, one row per panel.
 
     Rows: the points on the pushed coordinate grid; ``log q_k``, the model's log-density of state k
@@ -61,8 +70,13 @@ def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count:
     ks = strip_depths(flow, direction, count)
     lims = [square_lim(fit_lim([states[k].numpy()], pad=0.1, step=0.25)) for k in ks]
     maps = [_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
-    fig, axes = plt.subplots(len(rows), len(ks), figsize=(size * len(ks) + 1.0, size * len(rows) + 0.4),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows),
+        len(ks),
+        figsize=(size * len(ks) + 1.0, size * len(rows) + 0.4),
+        squeeze=False,
+        layout="constrained",
+    )
     letter = "h" if direction == "inference" else "g"
     fig.suptitle(f"{direction} path: state ${letter}_k$ after k of the K = {len(flow)} steps")
     colors = label_colors(labels.numpy(), "moons" if direction == "inference" else "quadrants")
@@ -75,8 +89,15 @@ def depth_strip(flow: Flow, direction: str, n: int = 1000, seed: int = 0, count:
             ax = axes[row, col]
             if name == "points":
                 panels.warped_grid(ax, grid[k])
-                panels.scatter(ax, states[k], colors, lim, s=2.0, alpha=0.8,
-                               title=f"k = {k} ({_couplings_before(flow, direction, k)} couplings)")
+                panels.scatter(
+                    ax,
+                    states[k],
+                    colors,
+                    lim,
+                    s=2.0,
+                    alpha=0.8,
+                    title=f"k = {k} ({_couplings_before(flow, direction, k)} couplings)",
+                )
             elif name == "density":
                 art[name] = panels.heatmap(ax, log_q, lim, vmin=vmax - 8.0, vmax=vmax)
             else:
@@ -100,8 +121,9 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, siz
     ks = strip_depths(flow, "generation", count)
     gen = flow.inverse_trajectory(z)
     short = [paths.shorter_model_sample(flow, z, k) for k in ks]
-    fig, axes = plt.subplots(2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False, layout="constrained"
+    )
     for col, k in enumerate(ks):
         lim = square_lim(fit_lim([gen[k].numpy(), short[col].numpy()], pad=0.1, step=0.25))
         panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$", s=1.5)

@@ -6,8 +6,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["DATA_LIM", "LATENT_LIM", "MOON_COLORS", "QUADRANT_COLORS", "STYLE", "is_labels", "label_colors",
-           "subplots", "use_style"]
+__all__ = [
+    "DATA_LIM",
+    "LATENT_LIM",
+    "MOON_COLORS",
+    "QUADRANT_COLORS",
+    "STYLE",
+    "is_labels",
+    "label_colors",
+    "subplots",
+    "use_style",
+]
 
 # One look for every figure of the series, and a fixed size so outputs are reproducible.
 STYLE = {
@@ -34,8 +43,7 @@ def use_style() -> None:
 
 def subplots(ncols: int = 1, nrows: int = 1, size: float = 3.2, **kw) -> tuple[Figure, np.ndarray]:
     """``plt.subplots`` with square-ish panels of ``size`` inches and a flat array of axes."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 0.9),
-                             squeeze=False, **kw)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 0.9), squeeze=False, **kw)
     return fig, axes.ravel()
 
 
