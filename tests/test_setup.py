@@ -4,6 +4,7 @@ installs its own extras, with the CPU torch by default; skipped browser tests ar
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -95,7 +96,11 @@ def test_import_names_map_to_distributions():
 def make_dry_run(target: str, tmp_path: Path, *overrides: str) -> str:
     """The commands ``make target`` would run on a fresh clone (a ``.venv`` that does not exist yet)."""
     cmd = ["make", "-n", target, f"VENV={tmp_path / 'venv'}", *overrides]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # A reader's make sees none of CI's settings: .ci/run exports TORCH_INDEX= where a local wheel
+    # exists, and an outer make (make test) passes its own variables down through MAKEFLAGS.
+    outer = {"TORCH", "TORCH_INDEX", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    env = {k: v for k, v in os.environ.items() if k not in outer}
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.mark.parametrize("target, extras", [("lab", "lab"), ("test", "lab,test,site"), ("site", "site")])
