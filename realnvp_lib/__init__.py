@@ -21,7 +21,7 @@ from . import (
 )
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
 from .checkpoint import load_flow, save_flow
-from .flow import PERMUTATIONS, Flow, make_permutation, realnvp
+from .flow import PERMUTATIONS, Flow, as_flow, make_permutation, realnvp
 from .learner import check_bijection
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .perturb import randomize
@@ -45,6 +45,7 @@ __all__ = [
     "SwapHalves",
     "ablation",
     "alternating_mask",
+    "as_flow",
     "calculus",
     "check_bijection",
     "checkerboard_mask",

@@ -13,9 +13,10 @@ from .compute import dtype_and_device
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
 from .validation import check_batch
 
-__all__ = ["PERMUTATIONS", "Flow", "make_permutation", "realnvp", "run_steps"]
+__all__ = ["PERMUTATIONS", "STEP_ATTRIBUTES", "Flow", "as_flow", "make_permutation", "realnvp", "run_steps"]
 
 PERMUTATIONS = ("none", "swap", "reverse", "random", "lu")
+STEP_ATTRIBUTES = ("bijections", "steps", "layers")  # where as_flow looks for a flow's list of steps
 
 
 def run_steps(
@@ -141,6 +142,45 @@ class Flow(nn.Module):
         logdets: list[Tensor] = []
         run_steps(self.bijections, x, logdets=logdets)
         return logdets
+
+
+def as_flow(model: nn.Module | Sequence[nn.Module], dim: int | tuple[int, ...] = 2, seed: int = 0) -> Flow:
+    """Any flow that follows the bijection contract, as a ``Flow`` over the same modules (nothing copied).
+
+    ``model`` is a ``Flow`` (returned as is), a list of steps, or a module that keeps its steps in
+    an attribute named in ``STEP_ATTRIBUTES`` (``self.steps = nn.ModuleList(...)``). Each step
+    maps ``x: (B, D) -> (y, logdet: (B,))`` and back with ``inverse``. A module that is itself
+    callable must compute what its steps compute in order: that is checked on ``(64, D)`` standard
+    normal points (seeded), so a flow whose ``forward`` does something else is refused rather than
+    pictured wrongly.
+    """
+    if isinstance(model, Flow):
+        return model
+    lists = (list, tuple, nn.ModuleList, nn.Sequential)
+    found = [getattr(model, a) for a in STEP_ATTRIBUTES if isinstance(getattr(model, a, None), lists)]
+    steps = model if isinstance(model, lists) else found[0] if found else None
+    if steps is None or len(steps) == 0 or not all(isinstance(s, nn.Module) for s in steps):
+        raise TypeError(
+            f"as_flow takes an rl.Flow, a list of bijections, or a module that keeps its steps (a non-empty "
+            f"list of nn.Modules) in one of {STEP_ATTRIBUTES}; got {type(model).__name__}"
+        )
+    flow = Flow(list(steps), dim)
+    if steps is not model:
+        _check_same_map(model, flow, seed)
+    return flow
+
+
+@torch.no_grad()
+def _check_same_map(model: nn.Module, flow: Flow, seed: int) -> None:
+    x = flow.base_sample(64, seed=seed)
+    out = model(x)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(f"{type(model).__name__}(x) must return (y, logdet), got {type(out).__name__}")
+    y, logdet = flow(x)
+    if out[0].shape != y.shape or not torch.allclose(out[0], y, rtol=1e-4, atol=1e-4):
+        raise ValueError(f"{type(model).__name__}(x) is not its steps run in order: the y differ")
+    if out[1].shape != logdet.shape or not torch.allclose(out[1], logdet, rtol=1e-4, atol=1e-4):
+        raise ValueError(f"{type(model).__name__}(x) is not its steps run in order: the log-dets differ")
 
 
 def make_permutation(kind: str, dim: int, seed: int) -> Bijection | None:

@@ -9,6 +9,7 @@ from test_bijections import points
 
 import realnvp_lib as rl
 from realnvp_lib.calculus import jacobian
+from realnvp_lib.flow import run_steps
 
 
 def random_flow(dim: int, permutation: str = "swap", n_layers: int = 4) -> rl.Flow:
@@ -110,3 +111,25 @@ def test_flow_rejects_bad_input():
         flow.log_prob(torch.zeros(5, 2))
     with pytest.raises(ValueError, match="NaN or inf"):
         flow.inverse(torch.full((1, 3), float("nan")))
+
+
+def test_as_flow_wraps_a_learners_flow_and_refuses_one_whose_forward_is_not_its_steps():
+    flow = random_flow(2, n_layers=3)
+
+    class Mine(torch.nn.Module):
+        def __init__(self, steps, skip_last=False):
+            super().__init__()
+            self.layers, self.skip_last = torch.nn.ModuleList(steps), skip_last
+
+        def forward(self, x):
+            return run_steps(list(self.layers)[:-1] if self.skip_last else self.layers, x)
+
+    wrapped = rl.as_flow(Mine(list(flow.bijections)))
+    x = torch.randn(50, 2)
+    assert torch.equal(wrapped.log_prob(x), flow.log_prob(x))
+    assert list(wrapped.bijections) == list(flow.bijections)  # the same modules, nothing copied
+    assert rl.as_flow(flow) is flow and len(rl.as_flow(list(flow.bijections))) == len(flow)
+    with pytest.raises(ValueError, match="is not its steps run in order"):
+        rl.as_flow(Mine(list(flow.bijections), skip_last=True))
+    with pytest.raises(TypeError, match=r"keeps its steps .* in one of \('bijections', 'steps', 'layers'\)"):
+        rl.as_flow(torch.nn.Linear(2, 2))

@@ -262,8 +262,40 @@ def test_sliders_need_a_2d_flow():
         sliders.depth_slider(flow, n=20)
     with pytest.raises(ValueError, match=r"needs a 2-D flow; this flow has dim 3"):
         sliders.training_slider(flow, [(0, flow.state_dict())], n=20)
-    with pytest.raises(TypeError, match="takes a realnvp_lib Flow"):
+    with pytest.raises(TypeError, match="as_flow takes an rl.Flow"):
         sliders.depth_slider(flow.state_dict())
+
+
+class LearnersFlow(torch.nn.Module):
+    """A flow written as in notebook 04: its own list of steps and its own loop, no realnvp_lib class."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = torch.nn.ModuleList(steps)
+
+    def forward(self, x):
+        logdet = x.new_zeros(len(x))
+        for step in self.steps:
+            x, ld = step(x)
+            logdet = logdet + ld
+        return x, logdet
+
+
+def test_a_learners_flow_gets_the_same_slider_as_the_library_flow_of_its_steps(flow):
+    mine = LearnersFlow(list(flow.bijections))
+    theirs, ours = sliders.depth_slider(mine, n=N), sliders.depth_slider(flow, n=N)
+    assert theirs.titles == ours.titles and theirs.frames == ours.frames
+    theirs.close(), ours.close()
+
+
+def test_the_inference_path_starts_from_the_data_asked_for(flow):
+    fr = depth_frames(flow, "inference", n=N, maps=False, data="double_moon")
+    assert np.array_equal(fr.points[0], rl.data.double_moon(N, seed=0).numpy())
+    assert np.array_equal(fr.labels, rl.data.double_moon(N, seed=0, labels=True)[1].numpy())
+    moons = depth_frames(flow, "inference", n=N, maps=False)
+    assert not np.allclose(fr.points[0], moons.points[0])  # the default is still two moons
+    with pytest.raises(ValueError, match=r"data \(where the inference path starts\) must be one of"):
+        sliders.depth_slider(flow, n=N, data="mnist")
 
 
 def test_training_slider_says_what_to_pass(flow):

@@ -11,11 +11,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .. import data, paths
-from ..flow import Flow
+from .. import data as datasets
+from .. import paths
+from ..flow import Flow, as_flow
 from ..grids import grid_lines, grid_points
 
 __all__ = [
+    "PLANE_DATA",
     "Frames",
     "depth_frames",
     "depth_lim",
@@ -30,6 +32,7 @@ __all__ = [
 
 LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
 DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
+PLANE_DATA = ("two_moons", "double_moon", "circles", "eight_gaussians")  # 2-D, labelled by component
 
 
 @dataclass
@@ -107,13 +110,31 @@ def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
     return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
 
 
-def start_points(flow: Flow, direction: str, n: int, seed: int = 0, noise: float = 0.05, n_lines: int = 9):
-    """``(points, labels, grid lines)`` where a path starts: two moons, or base draws and their quadrant."""
+def start_points(
+    flow: Flow,
+    direction: str,
+    n: int,
+    seed: int = 0,
+    noise: float = 0.05,
+    n_lines: int = 9,
+    data: str = "two_moons",
+):
+    """``(points, labels, grid lines)`` where a path starts: ``data`` (one of ``PLANE_DATA``,
+    labelled by component), or base draws labelled by quadrant; the inference grid spans the data."""
     if direction == "inference":
-        x, labels = data.two_moons(n, noise=noise, seed=seed, labels=True)
-        return x, labels, grid_lines(DATA_GRID, n_lines)
+        x, labels = _labelled(data, n, seed, noise)
+        box = DATA_GRID if data == "two_moons" else fit_lim([x.numpy()], pad=0.0)
+        return x, labels, grid_lines(box, n_lines)
     z = flow.base_sample(n, seed=seed)
     return z, paths.quadrants(z), grid_lines(LATENT_GRID, n_lines)
+
+
+def _labelled(name: str, n: int, seed: int, noise: float) -> tuple[Tensor, Tensor]:
+    if name not in PLANE_DATA:
+        raise ValueError(f"data (where the inference path starts) must be one of {PLANE_DATA}, got {name!r}")
+    if name == "two_moons":
+        return datasets.two_moons(n, noise=noise, seed=seed, labels=True)
+    return datasets.DATASETS[name](n, seed=seed, labels=True)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -124,21 +145,35 @@ def _grid_maps(fn, lim, n: int) -> np.ndarray:
     return fn(grid_points(lim, n)).reshape(n, n).numpy()
 
 
-def depth_lim(flow: Flow, n: int = 1000, seed: int = 0) -> tuple:
+def depth_lim(flow: Flow, n: int = 1000, seed: int = 0, data: str = "two_moons") -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
-    pts = [p for d in paths.DIRECTIONS for p in path_states(flow, start_points(flow, d, n, seed)[0], d)]
+    flow = as_flow(flow)
+    starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in paths.DIRECTIONS}
+    pts = [p for d, x in starts.items() for p in path_states(flow, x, d)]
     return fit_lim([p.numpy() for p in pts])
 
 
 def depth_frames(
-    flow: Flow, direction: str, n: int = 1000, seed: int = 0, lim=None, maps: bool = True, grid_n: int = 64
+    flow: Flow,
+    direction: str,
+    n: int = 1000,
+    seed: int = 0,
+    lim=None,
+    maps: bool = True,
+    grid_n: int = 64,
+    data: str = "two_moons",
 ) -> Frames:
-    """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``."""
-    x, labels, lines = start_points(flow, direction, n, seed)
+    """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``.
+
+    ``flow`` is anything ``rl.as_flow`` takes (a learner's flow too); the inference path starts
+    from ``n`` points of ``data``, the generation path from ``n`` base draws.
+    """
+    flow = as_flow(flow)
+    x, labels, lines = start_points(flow, direction, n, seed, data=data)
     points, grid = _push(
         path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction), lines.shape
     )
-    lim = lim or depth_lim(flow, n, seed)
+    lim = lim or depth_lim(flow, n, seed, data)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
     names = [""] + [paths.step_name(*s) for s in paths.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
@@ -175,12 +210,14 @@ def smooth_frames(
     mix_frames: int = 4,
     follow: bool = False,
     n_lines: int = 9,
+    data: str = "two_moons",
 ) -> Frames:
     """States moving continuously inside every step (``paths.smooth_path``); points and grid only.
 
     ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
     """
-    x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines)
+    flow = as_flow(flow)
+    x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines, data=data)
     pts, depths = paths.smooth_path(flow, x, direction, coupling_frames, mix_frames)
     grid = paths.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
@@ -193,7 +230,7 @@ def smooth_frames(
         titles,
         labels.numpy(),
         "moons" if direction == "inference" else "quadrants",
-        lim or depth_lim(flow, n, seed),
+        lim or depth_lim(flow, n, seed, data),
         lims=follow_lims(points) if follow else None,
     )
 
@@ -214,7 +251,7 @@ def training_frames(
     model = copy.deepcopy(flow)
     z, labels, lines = start_points(flow, "generation", n, seed)
     points, grid, log_density, titles = [], [], [], []
-    lim = lim or fit_lim([data.two_moons(n, seed=seed).numpy()], pad=0.3)
+    lim = lim or fit_lim([datasets.two_moons(n, seed=seed).numpy()], pad=0.3)
     for step, state in snapshots:
         model.load_state_dict(state)
         with torch.no_grad():

@@ -32,7 +32,7 @@ import ipywidgets as widgets
 import traitlets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from ..flow import Flow
+from ..flow import Flow, as_flow
 from ..paths import DIRECTIONS
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
@@ -274,25 +274,32 @@ def png_slider(pngs: Sequence[bytes], titles: Sequence[str], description: str = 
     return FrameSlider({"frames": (pngs, titles)}, description)
 
 
-def _check_2d(flow: Flow, what: str) -> None:
-    if not isinstance(flow, Flow):
-        raise TypeError(f"{what} takes a realnvp_lib Flow, got {type(flow).__name__}")
+def _check_2d(flow, what: str) -> Flow:
+    """``flow`` as an ``rl.Flow`` over the same modules (``rl.as_flow``), refused unless it is 2-D."""
+    flow = as_flow(flow)
     if flow.dim != 2:
         raise ValueError(
             f"{what} draws points in the plane, so it needs a 2-D flow; this flow has "
             f"dim {flow.dim} (event shape {tuple(flow.shape)})"
         )
+    return flow
 
 
-def depth_slider(flow: Flow, n: int = 1000, seed: int = 0, maps: bool = True) -> FrameSlider:
-    """The depth slider: k = 0..K along the inference or the generation path, one fixed box of axes."""
-    _check_2d(flow, "depth_slider")
+def depth_slider(
+    flow, n: int = 1000, seed: int = 0, maps: bool = True, data: str = "two_moons"
+) -> FrameSlider:
+    """The depth slider: k = 0..K along the inference or the generation path, one fixed box of axes.
+
+    ``flow`` is an ``rl.Flow`` or any flow ``rl.as_flow`` takes (your own, from notebook 04); the
+    inference path starts from ``n`` points of ``data`` (one of ``frames.PLANE_DATA``).
+    """
+    flow = _check_2d(flow, "depth_slider")
     _check_count(len(DIRECTIONS) * (len(flow) + 1), "depth_slider")
     start = time.perf_counter()
-    lim = depth_lim(flow, n, seed)
+    lim = depth_lim(flow, n, seed, data)
     sets, budget = {}, MAX_BYTES
     for d in DIRECTIONS:
-        frames = depth_frames(flow, d, n, seed, lim, maps)
+        frames = depth_frames(flow, d, n, seed, lim, maps, data=data)
         sets[d] = (palette_pngs(render_rgb(frames), COLORS, max_bytes=budget), frames.titles)
         budget -= sum(map(len, sets[d][0]))
     return FrameSlider(sets, "depth k", DIRECTION_LABELS, time.perf_counter() - start)
@@ -300,6 +307,8 @@ def depth_slider(flow: Flow, n: int = 1000, seed: int = 0, maps: bool = True) ->
 
 def training_slider(flow: Flow, snapshots, n: int = 1000, seed: int = 0) -> FrameSlider:
     """Scrub training: samples, warped latent grid and density after each ``fit`` snapshot."""
+    if not isinstance(flow, Flow):  # snapshots are state dicts of an rl.Flow's own parameter names
+        raise TypeError(f"training_slider takes the rl.Flow that rl.fit trained, got {type(flow).__name__}")
     _check_2d(flow, "training_slider")
     if hasattr(snapshots, "snapshots") or not isinstance(snapshots, Sequence):
         raise TypeError(
