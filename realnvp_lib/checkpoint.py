@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from .files import atomic_path
 from .flow import Flow, realnvp
 
 __all__ = [
@@ -95,16 +94,8 @@ def load_trained(path: str | Path, recipe: dict) -> tuple[Flow, dict]:
 
 def write_atomically(blob: dict, path: str | Path) -> None:
     """``torch.save(blob, path)`` through a temporary file beside it, renamed into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(blob, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_checkpoint(path: str | Path, keys: set[str]) -> dict:

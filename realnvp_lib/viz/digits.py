@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..actnorm import ActNorm
 from ..bijections import AffineCoupling
+from ..files import atomic_path
 from ..images.layers import FactorOut, InSqueezed
 from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel
@@ -144,7 +145,7 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
         "value of h_k (pixels v: grey, 0 to 1)", fontsize=9
     )
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     return path

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 
+from ..files import atomic_path
 from .encode import render_rgb, shared_palette, to_palette
 from .frames import Frames
 
@@ -46,12 +45,9 @@ def save_gif(
     durations[0] += 1000 * hold
     durations[-1] += 1000 * hold
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     palette = shared_palette(images, colors)
     indices = to_palette(np.stack(images), palette)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gif", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         iio.imwrite(
             tmp,
             indices,
@@ -61,10 +57,6 @@ def save_gif(
             duration=durations,
             loop=0,
         )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {
         "path": str(path),
         "frames": len(images),

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .. import images, pretrained, snapshots
+from ..files import atomic_path
 from ..flow import Flow
 from ..paths import DIRECTIONS
 from ..train import History
@@ -74,7 +75,8 @@ def write_digits(out: str | Path, cache_dir: str | Path | None) -> dict:
 
 def _save_png(fig, path: Path) -> dict:
     start = time.perf_counter()
-    fig.savefig(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
     return {
         "path": str(path),
