@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import html
 import time
-import weakref
 from collections.abc import Sequence
 
 import ipywidgets as widgets
@@ -34,6 +33,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..flow import Flow, as_flow
 from ..paths import DIRECTIONS
+from .cells import close_previous_in_cell, close_tree
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
 
@@ -183,10 +183,10 @@ class FrameSlider(widgets.VBox):
         """Close the whole widget tree (controls, stacks, images, links), not only the box."""
         for link in getattr(self, "links", ()):  # absent if __init__ failed
             link.close()
-        _close_tree(self)
+        close_tree(self)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
-        _close_previous_in_cell(self)
+        close_previous_in_cell(self)
         bundle = super()._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = repr(self)
         first = self.sets[next(iter(self.sets))][0][0]
@@ -230,41 +230,6 @@ def _checked_sets(sets) -> dict[str, tuple[list[bytes], list[str]]]:
             f"{MAX_BYTES / 1e6:.1f} MB: use fewer or smaller frames"
         )
     return out
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    """Close a widget, its children and its layout/style models (Lab would save them as orphans)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for part in ("layout", "style"):
-        model = getattr(widget, part, None)
-        if isinstance(model, widgets.Widget):
-            model.close()
-    widgets.Widget.close(widget)
-
-
-def _close_previous_in_cell(slider: FrameSlider) -> None:
-    """Re-running a cell in Lab leaves its old slider's models alive (and saved as orphans): close them.
-
-    The previous slider of the same cell (JupyterLab names the cell in each execute request) is
-    remembered on the running IPython shell — the notebook session, not this library — weakly.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None or not hasattr(kernel, "get_parent"):
-        return
-    cell = (kernel.get_parent("shell").get("metadata") or {}).get("cellId")
-    if not cell:
-        return
-    shown = shell.__dict__.setdefault("_realnvp_sliders", weakref.WeakValueDictionary())
-    previous = shown.get(cell)
-    if previous is not None and previous is not slider:
-        previous.close()
-    shown[cell] = slider
 
 
 def png_slider(pngs: Sequence[bytes], titles: Sequence[str], description: str = "step") -> FrameSlider:
