@@ -21,6 +21,8 @@ from .encode import palette_pngs
 
 __all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
 
+TITLE_INCH_PER_CHAR = 0.08  # an average 9-pt DejaVu Sans character (0.07 in) and some room
+
 
 def show_images(
     images,
@@ -31,9 +33,15 @@ def show_images(
     vlim: tuple[float, float] | None = (0.0, 1.0),
     suptitle: str | None = None,
 ) -> Figure:
-    """A grid of small images (``(N, 1, H, W)``, ``(N, H, W)`` or a list of arrays), one panel each."""
+    """A grid of small images (``(N, 1, H, W)``, ``(N, H, W)`` or a list of arrays), one panel each.
+
+    Titles are set at 9 pt; panels widen past ``size`` inches where the longest title needs it, so
+    neighbouring titles never run into each other.
+    """
     arrays = [np.asarray(torch.as_tensor(im).detach().cpu(), dtype=float) for im in images]
     arrays = [a.reshape(a.shape[-2:]) for a in arrays]  # (1, H, W) or (H, W) -> (H, W)
+    if titles:
+        size = max(size, TITLE_INCH_PER_CHAR * max(map(len, titles)) + 0.15)
     ncols = ncols or len(arrays)
     nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(
@@ -45,7 +53,7 @@ def show_images(
             lo, hi = vlim or (arrays[k].min(), arrays[k].max())
             ax.imshow(arrays[k], cmap=cmap, vmin=lo, vmax=hi)
             if titles:
-                ax.set_title(titles[k], fontsize=7)
+                ax.set_title(titles[k], fontsize=9)
     if suptitle:
         fig.suptitle(suptitle, fontsize=9)
     return fig
@@ -132,8 +140,8 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
     fig = show_images(
         images,
         labels,
-        ncols=-(-len(images) // 2),
-        size=1.2,
+        ncols=5,
+        size=1.9,  # room for the colourbar, which takes its width from the panels
         cmap="RdBu_r",
         vlim=(-3, 3),
         suptitle="inference path of one test digit (* = on the 2 channels left after "
@@ -146,6 +154,6 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
     )
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi)
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
     return path
