@@ -286,6 +286,8 @@ def test_a_learners_flow_gets_the_same_slider_as_the_library_flow_of_its_steps(f
     theirs, ours = sliders.depth_slider(mine, n=N), sliders.depth_slider(flow, n=N)
     assert theirs.titles == ours.titles and theirs.frames == ours.frames
     theirs.close(), ours.close()
+    with pytest.raises(TypeError, match="takes the rl.Flow that rl.fit trained"):
+        sliders.training_slider(mine, [(0, mine.state_dict())])  # snapshots name an rl.Flow's parameters
 
 
 def test_the_inference_path_starts_from_the_data_asked_for(flow):

@@ -43,6 +43,11 @@ class VariationalDequantizer(nn.Module):
         scale_bound: float = 2.0,
         seed: int = 0,
     ) -> None:
+        for name, value, low in (("hidden", hidden, 1), ("n_couplings", n_couplings, 0), ("coupling_hidden", coupling_hidden, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not math.isfinite(scale_bound) or scale_bound <= 0:
+            raise ValueError(f"scale_bound must be a finite number > 0, got {scale_bound!r}")
         super().__init__()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -63,8 +68,9 @@ class VariationalDequantizer(nn.Module):
                 )
                 for _ in range(n_couplings)
             )
-        masks = torch.stack([checkerboard(SHAPE, k % 2 == 0) for k in range(n_couplings)])
-        self.register_buffer("masks", masks)  # (K, 1, 8, 8)
+        # (K, 1, 8, 8), alternating parities; K = 0 leaves r a conditional logit-normal
+        masks = [checkerboard(SHAPE, k % 2 == 0) for k in range(n_couplings)]
+        self.register_buffer("masks", torch.stack(masks) if masks else torch.zeros(0, *SHAPE))
         self.scale_bound = float(scale_bound)
 
     def sample(
