@@ -61,7 +61,8 @@ def fit(
 
     Two strategies make the same loop train image flows: ``objective(flow, batch) -> (B,)`` nats
     (default ``-flow.log_prob(batch)``; the images' dequantization is one, with a ``check(data)`` for
-    the raw integer images and, if it is an ``nn.Module``, parameters trained jointly), and a
+    the raw integer images and, if it is an ``nn.Module``, parameters trained jointly in their own
+    optimiser group, with its ``weight_decay`` and ``lr_scale`` attributes if it has them), and a
     ``Validation`` whose best score's weights the flow ends with. ``weight_decay > 0`` uses AdamW.
 
     Returns a ``History``; the flow is left in eval mode holding the averaged (or best) weights.
@@ -91,12 +92,24 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
     """The optimisation loop of ``fit``, under an already validated ``cfg``."""
     extra = list(objective.parameters()) if isinstance(objective, nn.Module) else []
     params = [p for p in [*flow.parameters(), *extra] if p.requires_grad]
+    groups = [{"params": [p for p in flow.parameters() if p.requires_grad], "lr_scale": 1.0}]
+    if any(p.requires_grad for p in extra):
+        # An objective's own parameters (a variational dequantizer) may ask for their own weight
+        # decay and learning-rate multiplier: the flow's weight decay is its regulariser, not theirs.
+        decay = getattr(objective, "weight_decay", None)
+        groups.append(
+            {
+                "params": [p for p in extra if p.requires_grad],
+                "weight_decay": cfg.weight_decay if decay is None else decay,
+                "lr_scale": getattr(objective, "lr_scale", 1.0),
+            }
+        )
     # fused=True runs Adam as one kernel over all parameters: same updates, several times faster
     # on the CPU than the per-tensor default for these many small tensors.
     if cfg.weight_decay:
-        opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
+        opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
     else:
-        opt = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=True)
+        opt = torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas, fused=True)
     best = None
     # The running average only ever absorbs weights whose loss was finite, and without one a copy
     # of the last such weights is kept: either way a failure can hand back usable weights.
@@ -113,7 +126,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
         for step in range(cfg.steps):
             lr = cfg.lr * lr_factor(_schedule_step(step, cfg, start), cfg.steps, cfg.warmup)
             for group in opt.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group["lr_scale"]
             try:
                 batch = next(batches)
             except NonFiniteInputError as err:  # the data went bad, not the training

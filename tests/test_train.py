@@ -261,3 +261,33 @@ def test_fit_leaves_the_callers_data_gradient_alone():
     leaf = torch.zeros(1, 2, requires_grad=True)
     rl.fit(small_flow(), lambda n: fresh(n) + leaf, steps=3, batch_size=64, progress=False)
     assert leaf.grad is None
+
+
+class ScaledShift(torch.nn.Module):
+    """An objective with a parameter of its own (as a variational dequantizer has): -log q(x + b)."""
+
+    def __init__(self, lr_scale: float, weight_decay: float | None = None):
+        super().__init__()
+        self.b = torch.nn.Parameter(torch.full((2,), 0.3))
+        self.lr_scale, self.weight_decay = lr_scale, weight_decay
+
+    def forward(self, flow, batch):
+        return -flow.log_prob(batch + self.b)
+
+
+@pytest.mark.parametrize("lr_scale", [0.0, 1.0])
+def test_an_objectives_parameters_train_in_their_own_group(lr_scale):
+    flow, objective = rl.realnvp(n_layers=2, hidden=8), ScaledShift(lr_scale, weight_decay=0.0)
+    before = [p.clone() for p in flow.parameters()]
+    rl.fit(
+        flow,
+        rl.data.sampler("two_moons"),
+        steps=5,
+        batch_size=32,
+        progress=False,
+        weight_decay=1.0,
+        objective=objective,
+    )
+    assert any(not torch.equal(a, b) for a, b in zip(before, flow.parameters()))  # the flow learns
+    moved = not torch.equal(objective.b.detach(), torch.full((2,), 0.3))
+    assert moved == (lr_scale > 0)  # lr_scale 0 freezes only the objective's group

@@ -41,6 +41,16 @@ class Dequantized(nn.Module):
         self.dequantizer = dequantizer or UniformDequantizer()
         self.generator = torch.Generator().manual_seed(seed)
 
+    @property
+    def weight_decay(self) -> float | None:
+        """The dequantizer's own weight decay for ``fit`` (``None``: the recipe's)."""
+        return getattr(self.dequantizer, "weight_decay", None)
+
+    @property
+    def lr_scale(self) -> float:
+        """The dequantizer's learning rate as a multiple of the flow's, for ``fit``."""
+        return getattr(self.dequantizer, "lr_scale", 1.0)
+
     def check(self, data: Tensor) -> None:
         """The raw training data must be integer images of levels 0..16, two at least (actnorm's std)."""
         check_images(data, "train", min_images=2)
