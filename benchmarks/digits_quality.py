@@ -8,7 +8,8 @@ Every model is scored by the same ``ri.bits_per_dim`` on the same 360 test digit
 dequantizer: ``k = 1`` is the usual bound averaged over 64 draws per image, ``k = 8`` the importance-
 weighted bound averaged over 8 estimates, ``k = 64`` one estimate of 64 draws (all 64 draws per
 image). "cpu s" is the process's CPU time of the training (one thread: ``threads=1``). The paired
-difference is variational minus uniform, image by image at k = 1 (same test images, same seed), ± se.
+difference is variational minus uniform, image by image at k = 1 (same test images, same seed), ± se;
+"at epoch" is the epoch whose validation score was best (the weights each model ends with).
 """
 
 from __future__ import annotations
@@ -38,31 +39,35 @@ def main() -> None:
     flow = ri.image_realnvp()
     print(f"architecture: {flow.config}; {sum(p.numel() for p in flow.parameters()):,} parameters")
     print(f"recipe: {ri.digits_recipe()}")
+    epochs, steps = ri.train.VARIATIONAL_EPOCHS, ri.variational_recipe().steps
+    print(f"variational: the same recipe with {epochs} epochs ({steps} steps)")
     deq = ri.VariationalDequantizer()
     n_deq = sum(p.numel() for p in deq.parameters())
     print(f"variational dequantizer: {n_deq:,} parameters, trained jointly\n")
     kinds = ["uniform"] + ([] if args.uniform_only else ["variational"])
     print(
         f"{'seed':>4}  {'dequantization':<12}  {'k = 1':>15}  {'k = 8':>7}  {'k = 64':>7}  "
-        f"{'best val':>8}  {'cpu s':>6}"
+        f"{'best val':>8}  {'at epoch':>8}  {'cpu s':>6}"
     )
     results: dict[str, list] = {kind: [] for kind in kinds}
+    per_epoch = ri.steps_per_epoch()
     for seed in args.seeds:
         per_image = {}
         for kind in kinds:
             flow = ri.image_realnvp(seed=seed)
             deq = ri.VariationalDequantizer(seed=seed) if kind == "variational" else None
-            history = ri.train_digits(
-                flow, train, val, ri.digits_recipe(seed), progress=False, dequantizer=deq
-            )
+            recipe = ri.variational_recipe(seed) if deq else ri.digits_recipe(seed)
+            history = ri.train_digits(flow, train, val, recipe, progress=False, dequantizer=deq)
             deq = deq or ri.UniformDequantizer()
             scores = score(flow, test, deq)
             per_image[kind] = ri.bits_per_image(flow, test, n_samples=DRAWS, seed=0, dequantizer=deq)
             results[kind].append((scores, history.cpu_seconds))
             (b1, se1), (b8, _), (b64, _) = scores.values()
+            epoch = history.best_step // per_epoch  # the epoch whose validation was best
             print(
                 f"{seed:>4}  {kind:<12}  {b1:>8.4f} ± {se1:.4f}  {b8:>7.4f}  {b64:>7.4f}  "
-                f"{history.best_score:>8.4f}  {history.cpu_seconds:>6.1f}",
+                f"{history.best_score:>8.4f}  {epoch:>4} / {recipe.steps // per_epoch:<3}"
+                f"{history.cpu_seconds:>6.1f}",
                 flush=True,
             )
         if len(kinds) == 2:

@@ -16,7 +16,7 @@ from .layers import ConvNet, FactorOut, InSqueezed, Squeeze, conv_coupling, sque
 from .logit import Logit
 from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim, bits_per_image
 from .model import ImageFlow, image_realnvp, scale_of_pixel
-from .train import digits_recipe, epoch_bpd, steps_per_epoch, train_digits
+from .train import digits_recipe, epoch_bpd, steps_per_epoch, train_digits, variational_recipe
 from .variational import VariationalDequantizer
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "steps_per_epoch",
     "train",
     "train_digits",
+    "variational_recipe",
     "trained_digits_flow",
     "unsqueeze",
     "variational",
