@@ -90,20 +90,20 @@ def fit(
 
 def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, validation) -> History:
     """The optimisation loop of ``fit``, under an already validated ``cfg``."""
-    extra = list(objective.parameters()) if isinstance(objective, nn.Module) else []
-    params = [p for p in [*flow.parameters(), *extra] if p.requires_grad]
+    extra = [p for p in objective.parameters() if p.requires_grad] if isinstance(objective, nn.Module) else []
     groups = [{"params": [p for p in flow.parameters() if p.requires_grad], "lr_scale": 1.0}]
-    if any(p.requires_grad for p in extra):
+    if extra:
         # An objective's own parameters (a variational dequantizer) may ask for their own weight
         # decay and learning-rate multiplier: the flow's weight decay is its regulariser, not theirs.
         decay = getattr(objective, "weight_decay", None)
         groups.append(
             {
-                "params": [p for p in extra if p.requires_grad],
+                "params": extra,
                 "weight_decay": cfg.weight_decay if decay is None else decay,
                 "lr_scale": getattr(objective, "lr_scale", 1.0),
             }
         )
+    params = [p for group in groups for p in group["params"]]  # what gradient clipping sees
     # fused=True runs Adam as one kernel over all parameters: same updates, several times faster
     # on the CPU than the per-tensor default for these many small tensors.
     if cfg.weight_decay:
