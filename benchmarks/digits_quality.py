@@ -39,8 +39,11 @@ def main() -> None:
     flow = ri.image_realnvp()
     print(f"architecture: {flow.config}; {sum(p.numel() for p in flow.parameters()):,} parameters")
     print(f"recipe: {ri.digits_recipe()}")
-    epochs, steps = ri.train.VARIATIONAL_EPOCHS, ri.variational_recipe().steps
-    print(f"variational: the same recipe with {epochs} epochs ({steps} steps)")
+    epochs, recipe = ri.train.VARIATIONAL_EPOCHS, ri.variational_recipe()
+    print(
+        f"variational: the same recipe with {epochs} epochs ({recipe.steps} steps) and a weight "
+        f"average (ema={recipe.ema}), scored by the validation"
+    )
     deq = ri.VariationalDequantizer()
     n_deq = sum(p.numel() for p in deq.parameters())
     print(f"variational dequantizer: {n_deq:,} parameters, trained jointly\n")

@@ -63,7 +63,8 @@ def fit(
     (default ``-flow.log_prob(batch)``; the images' dequantization is one, with a ``check(data)`` for
     the raw integer images and, if it is an ``nn.Module``, parameters trained jointly in their own
     optimiser group, with its ``weight_decay`` and ``lr_scale`` attributes if it has them), and a
-    ``Validation`` whose best score's weights the flow ends with. ``weight_decay > 0`` uses AdamW.
+    ``Validation`` whose best score's weights the flow ends with (with ``ema``, the best of the
+    averaged weights: the average is what is scored). ``weight_decay > 0`` uses AdamW.
 
     Returns a ``History``; the flow is left in eval mode holding the averaged (or best) weights.
     """
@@ -156,7 +157,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
             if cfg.snapshot_every and step % cfg.snapshot_every == 0:
                 history.snapshots.append((step, _weights(flow, kept) if cfg.ema else _state(flow)))
             if validation is not None and ((step + 1) % validation.every == 0 or step + 1 == cfg.steps):
-                best = _validate(flow, objective, validation, history, best)
+                best = _validate(flow, objective, validation, history, best, kept if cfg.ema else None)
             bar.update()
             if step % 50 == 0:
                 bar.set_postfix(nll=f"{value:.3f}", refresh=False)
@@ -206,15 +207,27 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
     return history
 
 
-def _validate(flow: Flow, objective, validation: Validation, history: History, best):
-    """Score the flow on held-out data; return the (flow, objective) weights of the best score so far."""
+def _validate(
+    flow: Flow, objective, validation: Validation, history: History, best, average: list[Tensor] | None
+):
+    """Score the flow on held-out data; return the (flow, objective) weights of the best score so far.
+
+    With a running ``average`` of the weights it is the average that is scored and kept: those are
+    the weights the flow would end with, so the choice is made among them, not among the live ones.
+    """
+    live = None
+    if average is not None:
+        live = _state(flow)
+        flow.load_state_dict(_weights(flow, average))
     score = float(validation.score(flow))
-    flow.train()
     history.val_steps.append(history.steps)
     history.val_scores.append(score)
     if score < history.best_score:
         history.best_score, history.best_step = score, history.steps
         best = (_state(flow), _state(objective) if isinstance(objective, nn.Module) else None)
+    if live is not None:
+        flow.load_state_dict(live)
+    flow.train()
     return best
 
 

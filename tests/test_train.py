@@ -291,3 +291,31 @@ def test_an_objectives_parameters_train_in_their_own_group(lr_scale):
     assert any(not torch.equal(a, b) for a, b in zip(before, flow.parameters()))  # the flow learns
     moved = not torch.equal(objective.b.detach(), torch.full((2,), 0.3))
     assert moved == (lr_scale > 0)  # lr_scale 0 freezes only the objective's group
+
+
+@pytest.mark.parametrize("ema", [None, 0.9])
+def test_validation_scores_the_weights_the_flow_would_end_with(ema):
+    # With a weight average the average is scored and kept (it is what fit hands back); without
+    # one, the live weights. Snapshots every step hold exactly those weights, so they are the
+    # outside record of what each validation should have seen.
+    flow, seen = rl.realnvp(n_layers=2, hidden=8), []
+
+    def score(f):
+        seen.append({k: v.clone() for k, v in f.state_dict().items()})
+        return [3.0, 1.0, 2.0, 4.0, 5.0, 6.0][len(seen) - 1]  # the 2nd validation is the best
+
+    history = rl.fit(
+        flow,
+        rl.data.sampler("two_moons"),
+        steps=6,
+        batch_size=32,
+        progress=False,
+        ema=ema,
+        snapshot_every=1,
+        validation=rl.train.Validation(score, every=1),
+    )
+    snapshots = [state for _, state in history.snapshots[:6]]
+    assert len(seen) == 6 and history.best_step == 2
+    for state, scored in zip(snapshots, seen):
+        assert all(torch.equal(state[k], scored[k]) for k in state)
+    assert all(torch.equal(v, seen[1][k]) for k, v in flow.state_dict().items())  # the best one's
