@@ -16,12 +16,20 @@ from .layers import ConvNet, FactorOut, InSqueezed, Squeeze, conv_coupling, sque
 from .logit import Logit
 from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim, bits_per_image
 from .model import ImageFlow, image_realnvp, scale_of_pixel
-from .train import digits_recipe, epoch_bpd, steps_per_epoch, train_digits, variational_recipe
+from .train import (
+    VARIATIONAL_ALPHA,
+    digits_recipe,
+    epoch_bpd,
+    steps_per_epoch,
+    train_digits,
+    variational_recipe,
+)
 from .variational import VariationalDequantizer
 
 __all__ = [
     "LEVELS",
     "SHAPE",
+    "VARIATIONAL_ALPHA",
     "ActNorm",
     "ConvNet",
     "Dequantized",
