@@ -22,7 +22,7 @@ from . import (
 from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
 from .checkpoint import load_flow, save_flow
 from .flow import PERMUTATIONS, Flow, as_flow, make_permutation, realnvp
-from .learner import check_bijection
+from .learner import check_bijection, implemented, yours_or_ours
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .perturb import randomize
 from .recipe import FitConfig
@@ -54,6 +54,7 @@ __all__ = [
     "density",
     "fit",
     "half_mask",
+    "implemented",
     "learner",
     "load_flow",
     "make_permutation",
@@ -67,4 +68,5 @@ __all__ = [
     "scores",
     "snapshots",
     "timing",
+    "yours_or_ours",
 ]

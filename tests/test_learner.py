@@ -253,3 +253,39 @@ def test_the_check_leaves_the_callers_tensor_alone_and_rejects_nonsense_argument
     ]:
         with pytest.raises(ValueError, match=word):
             rl.check_bijection(layer, verbose=False, **kwargs)
+
+
+def test_an_unfinished_skeleton_prints_one_line_and_the_library_runs(capsys):
+    report = rl.check_bijection(Unfinished)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "write it above, or open the solution" in out[0]
+    assert not report.implemented
+    assert rl.yours_or_ours(Unfinished, rl.AffineCoupling, report, name="rl.AffineCoupling") is rl.AffineCoupling
+    assert "library's rl.AffineCoupling (Unfinished is not implemented yet)" in capsys.readouterr().out
+
+
+def test_a_finished_layer_is_the_one_used_and_a_failing_one_is_refused(capsys):
+    class Mine(rl.AffineCoupling):
+        def __init__(self):
+            super().__init__(rl.half_mask(2), hidden=8)
+
+    report = rl.check_bijection(Mine, verbose=False)
+    assert report.passed and report.implemented
+    assert rl.yours_or_ours(Mine, rl.AffineCoupling, report) is Mine
+    assert "use your Mine" in capsys.readouterr().out
+    broken = rl.check_bijection(ForwardOnly, verbose=False)
+    broken.failures.append("the log-det has the wrong sign")  # implemented, but failing
+    broken.failures.remove("not implemented yet")
+    with pytest.raises(ValueError, match="failed its check"):
+        rl.yours_or_ours(ForwardOnly, rl.AffineCoupling, broken)
+
+
+def test_implemented_runs_a_function_and_reports_an_unfinished_one(capsys):
+    def my_loop(n):
+        raise NotImplementedError
+
+    assert not rl.implemented(my_loop, 3)
+    assert "my_loop: not implemented yet" in capsys.readouterr().out
+    assert rl.implemented(lambda n: n, 3)
+    with pytest.raises(ZeroDivisionError):  # the learner's own bug is shown, not hidden
+        rl.implemented(lambda n: 1 / n, 0)
