@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: lab test lint unit nbval figures notebooks site clean
+.PHONY: lab test lint unit nbval learners-run figures notebooks site clean
 
 # One stamp per set of extras, so each command installs what it needs and no more: a reader gets
 # `lab`, `make test` gets `lab,test,site` (tests/test_site.py builds the site), `make site` gets `site`.
@@ -42,19 +42,25 @@ lab: $(VENV)/.lab
 	$(BIN)/jupyter trust $(NOTEBOOKS)
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(FIRST_NOTEBOOK)
 
-test: lint unit nbval
+test: lint unit nbval learners-run
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks tools
 	$(BIN)/ruff format --check realnvp_lib tests benchmarks notebooks tools
 
 unit: $(VENV)/.test
-	$(BIN)/python -m pytest --doctest-modules tests realnvp_lib
+	$(BIN)/python -m pytest --doctest-modules -m "not learners_run" tests realnvp_lib
 
 nbval: $(VENV)/.test
 ifneq ($(NOTEBOOKS),)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
 endif
+
+# The learner's run: every notebook in a temporary copy with an empty cache, its skeletons filled with
+# their solutions and its exercises' solutions appended, on another CPU's floating-point path
+# (tests/test_learners_run.py). The committed notebooks are not rewritten.
+learners-run: $(VENV)/.test
+	$(BIN)/python -m pytest -m learners_run tests/test_learners_run.py
 
 figures: $(VENV)/.lab
 	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.viz.make_figures figures/
