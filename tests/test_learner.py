@@ -260,7 +260,9 @@ def test_an_unfinished_skeleton_prints_one_line_and_the_library_runs(capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "write it above, or open the solution" in out[0]
     assert not report.implemented
-    assert rl.yours_or_ours(Unfinished, rl.AffineCoupling, report, name="rl.AffineCoupling") is rl.AffineCoupling
+    assert (
+        rl.yours_or_ours(Unfinished, rl.AffineCoupling, report, name="rl.AffineCoupling") is rl.AffineCoupling
+    )
     assert "library's rl.AffineCoupling (Unfinished is not implemented yet)" in capsys.readouterr().out
 
 
