@@ -41,6 +41,7 @@ def learners_notebook(path: Path, scratch: Path):
     nb.cells.append(nbformat.v4.new_code_cell(f"import os\nos.chdir({str(scratch)!r})"))
     for code in exercise_solutions(nb):
         nb.cells.extend(nbformat.v4.new_code_cell(block) for block in code)
+    nb.cells.append(nbformat.v4.new_code_cell("import torch\ntorch.backends.cpu.get_cpu_capability()"))
     return nb
 
 
@@ -69,6 +70,8 @@ def test_learners_run(path, tmp_path, monkeypatch):
     ).execute()
     print(f"{path.stem}: the learner's run took {time.perf_counter() - start:.1f} s")
 
+    capability = nb.cells[-1].outputs[0]["data"]["text/plain"]
+    assert capability == "'DEFAULT'", f"the kernel ran on {capability}, not on another machine's path"
     missing = unbacked(nb)
     assert not missing, (
         f"{len(missing)} figure(s) in {path.name}'s prose not printed by this run:\n" + "\n".join(missing)
