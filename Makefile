@@ -39,21 +39,25 @@ $(VENV)/.site: pyproject.toml
 
 # Lab serves the repository root, so the notebooks' links to ../figures/ resolve, and opens the
 # first notebook. Root (a container) needs --allow-root; an ordinary user does not get it.
-# --LabApp.custom_css loads tools/lab/custom.css (installed by tools/lab_settings.py). LAB_ARGS: more
-# arguments for `jupyter lab` (e.g. LAB_ARGS=--no-browser).
-LAB_FLAGS := --ServerApp.root_dir="$(CURDIR)" --LabApp.custom_css=True $(if $(filter 0,$(shell id -u)),--allow-root)
+# --LabApp.custom_css loads tools/lab/custom.css (installed by tools/lab_settings.py); the pre-save hook
+# (tools/lab/realnvp_widget_state.py, found through PYTHONPATH) keeps the saved state of every widget
+# an output still shows. LAB_ARGS: more arguments for `jupyter lab` (e.g. LAB_ARGS=--no-browser).
+LAB_FLAGS := --ServerApp.root_dir="$(CURDIR)" --LabApp.custom_css=True \
+	--ContentsManager.pre_save_hook=realnvp_widget_state.keep_shown_widgets \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_ARGS ?=
 FIRST_NOTEBOOK := $(firstword $(NOTEBOOKS))
 
 # tools/lab_settings.py installs the project's Lab settings into the environment: ipywidgets'
-# saveState, so a notebook saved after Run All keeps sliders that scrub when reopened, and CSS that
+# saveState, so a notebook saved after Run All keeps sliders that scrub when reopened (with the
+# pre-save hook, which keeps the widgets shown from saved state that saveState would drop), and CSS that
 # hides the broken-chain icon on sliders that scrub without a kernel. `jupyter trust` signs the
 # committed notebooks for this user, so Lab renders their saved widget state at once: the sliders
 # scrub before any cell runs (an untrusted notebook shows their first frame).
 define OPEN_LAB
 	$(BIN)/python tools/lab_settings.py
 	$(BIN)/jupyter trust $(NOTEBOOKS)
-	$(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_ARGS) $(FIRST_NOTEBOOK)
+	PYTHONPATH="$(CURDIR)/tools/lab$${PYTHONPATH:+:$$PYTHONPATH}" $(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_ARGS) $(FIRST_NOTEBOOK)
 endef
 
 lab: $(VENV)/.lab

@@ -274,6 +274,10 @@ def test_run_all_save_and_reopen_keeps_sliders_that_scrub(browser, lab, capsys):
         assert page.locator(".realnvp-slider").count() == 2
         assert page.get_by_text("Error displaying widget").count() == 0
         ms = check_scrub(page, repo, "reopened")
+        # Restoring widgets from the file marks the notebook changed (saveState): Lab autosaves it, and
+        # the widgets it shows, which no kernel made, must stay in the file for the next reopening.
+        page.wait_for_timeout(3 * AUTOSAVE_S * 1000)
+        assert not missing_models(path), "an autosave after reopening dropped the sliders' state"
     except Exception:
         debug(page, repo, "reopened")
         raise

@@ -143,6 +143,12 @@ def test_make_lab_installs_the_project_lab_settings_and_loads_its_css(tmp_path):
     settings = next(i for i, c in enumerate(commands) if "tools/lab_settings.py" in c)
     lab = next(i for i, c in enumerate(commands) if " lab " in f" {c} " and "jupyter" in c)
     assert settings < lab and "--LabApp.custom_css=True" in commands[lab]
+    # the pre-save hook, from tools/lab (tests/test_lab.py saves through it)
+    assert "--ContentsManager.pre_save_hook=realnvp_widget_state.keep_shown_widgets" in commands[lab]
+    assert (
+        commands[lab].startswith(f'PYTHONPATH="{ROOT}/tools/lab')
+        and (ROOT / "tools/lab/realnvp_widget_state.py").is_file()
+    )
     overrides = json.loads((ROOT / "tools" / "lab" / "overrides.json").read_text())
     assert overrides["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
     assert ".realnvp-slider" in (ROOT / "tools" / "lab" / "custom.css").read_text()
