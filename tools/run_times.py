@@ -81,7 +81,7 @@ def header_sentence(table: Table, name: str) -> str:
     cores = CORES.get(table.cpus, f"{table.cpus} CPU cores")
     took = f"{table.cached[name]:.1f} s on {cores}"
     if table.slow_first(name):
-        took += f" with its cache filled, {table.first[name]:.1f} s the first time (from an empty cache)"
+        took += f" with its cache filled, {table.first[name]:.1f} s the first time, from an empty cache"
     return (
         f"**Run time:** {took} (`benchmarks/notebook_times.py`, {table.date}, {_load(table)}; "
         "expect more while other work shares the cores)."
