@@ -57,7 +57,7 @@ ifneq ($(NOTEBOOKS),)
 endif
 
 figures: $(VENV)/.lab
-	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.viz.make_figures figures/
+	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py figures/
 
 # Executed, then streams coalesced: a committed progress bar is its finished line, not 100 redraws.
 notebooks: $(VENV)/.lab

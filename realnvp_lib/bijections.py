@@ -16,17 +16,13 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .masks import alternating_mask, checkerboard_mask, half_mask
-from .validation import check_batch, check_mask
+from .checks import check_batch, check_mask
 
 __all__ = [
     "ACTIVATIONS",
     "AffineCoupling",
     "Bijection",
     "affine",
-    "alternating_mask",
-    "checkerboard_mask",
-    "half_mask",
     "mlp",
 ]
 

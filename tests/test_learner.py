@@ -8,7 +8,7 @@ from conftest import all_bijections
 from torch import nn
 
 import realnvp_lib as rl
-from realnvp_lib.pitfalls import BuggyCoupling
+from realnvp_lib.instruments.pitfalls import BuggyCoupling
 
 
 @pytest.mark.parametrize("dim", [2, 3, 6])
@@ -33,6 +33,7 @@ GALLERY = [
     ("split_merge", "pass-through coordinates", "outputs merged back in the wrong order"),
     ("unmasked_shift", "pass-through coordinates", "t not masked"),
     ("batch_stats", "samples independent", "batch statistics leak between samples"),
+    ("unmasked_conditioner", "log-det vs slogdet", "the conditioner sees the unmasked x"),
 ]
 
 
@@ -46,7 +47,7 @@ def test_every_gallery_bug_is_named(bug, check, words):
     assert check in failed[0] and words in failed[0]
 
 
-@pytest.mark.parametrize("bug", ["unmasked_logdet", "unmasked_shift", "batch_stats"])
+@pytest.mark.parametrize("bug", ["unmasked_logdet", "unmasked_shift", "batch_stats", "unmasked_conditioner"])
 def test_bugs_invisible_at_zero_init_are_still_caught(bug):
     fresh = BuggyCoupling(rl.alternating_mask(4), bug, hidden=16)
     good = rl.AffineCoupling(rl.alternating_mask(4), hidden=16)
@@ -260,7 +261,9 @@ def test_an_unfinished_skeleton_prints_one_line_and_the_library_runs(capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "write it above, or open the solution" in out[0]
     assert not report.implemented
-    assert rl.yours_or_ours(Unfinished, rl.AffineCoupling, report, name="rl.AffineCoupling") is rl.AffineCoupling
+    assert (
+        rl.yours_or_ours(Unfinished, rl.AffineCoupling, report, name="rl.AffineCoupling") is rl.AffineCoupling
+    )
     assert "library's rl.AffineCoupling (Unfinished is not implemented yet)" in capsys.readouterr().out
 
 

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.perturb import randomize
+from realnvp_lib.instruments.perturb import randomize
 from realnvp_lib.viz import encode, sliders
 from realnvp_lib.viz.figure import FrameFigure
 from realnvp_lib.viz.frames import depth_frames, depth_lim

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +12,19 @@ from conftest import randomize
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.viz import encode, figure, frames, gif, make_figures, static
+from realnvp_lib.viz import encode, figure, frames, gif, static
+
+
+def _load_make_figures():
+    """``tools/make_figures.py``, the ``make figures`` command (a script, not part of the library)."""
+    path = Path(__file__).resolve().parents[1] / "tools" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_figures = _load_make_figures()
 
 MAX_GIF_BYTES = 1_000_000
 

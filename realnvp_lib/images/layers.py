@@ -16,7 +16,6 @@ __all__ = [
     "ConvNet",
     "FactorOut",
     "InSqueezed",
-    "Squeeze",
     "channel_mask",
     "checkerboard",
     "conv_coupling",
@@ -43,16 +42,6 @@ def unsqueeze(x: Tensor) -> Tensor:
         raise ValueError(f"unsqueeze needs a multiple of 4 channels, got {c4}")
     c = c4 // 4
     return x.reshape(b, c, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(b, c, 2 * h, 2 * w)
-
-
-class Squeeze(nn.Module):
-    """``squeeze`` as a bijection (a permutation of the pixels: log-det 0); changes the shape."""
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        return squeeze(x), x.new_zeros(x.shape[0])
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        return unsqueeze(y), y.new_zeros(y.shape[0])
 
 
 class ConvNet(nn.Module):

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .. import compute
+from .. import runtime
 from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
 from .logit import Logit
 
@@ -83,14 +83,14 @@ def _nll(
             f"{type(dequantizer).__name__}"
         )
     check_images(x, "x")
-    dtype, device = compute.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
+    dtype, device = runtime.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()
     gen = torch.Generator().manual_seed(seed)
     nll = torch.zeros(x.shape[0], dtype=torch.float64)
     try:
-        with compute.threads(threads):
+        with runtime.threads(threads):
             for _ in range(n_samples):
                 weights = torch.stack(
                     [_log_weights(model, x, gen, dtype, device, batch_size, dequantizer) for _ in range(k)]

@@ -37,9 +37,8 @@ class VariationalDequantizer(nn.Module):
     ``weight_decay`` and ``lr_scale`` are how ``r`` asks to be optimised when it is trained jointly
     with a flow: its own parameter group, no weight decay, twice the flow's learning rate (same
     schedule). The flow's weight decay (1.0 in ``digits_recipe``) regularises a flow that overfits
-    its 1257 images; on ``r`` it only pulls the noise back towards its ``sigmoid(N(0, 1))`` start.
-    Test bits/dim, k = 1, 64 draws, seeds 0 / 1 / 2 (digits recipe, 30 epochs): 1.902 (mean) in the flow's
-    group, 1.891 in its own; lr x 4 gave 1.930, x 0.5 1.907 (seed 0).
+    its training images; on ``r`` it only pulls the noise back towards its ``sigmoid(N(0, 1))`` start.
+    Its own group scored better than the flow's (benchmarks/recipe_choices.txt).
     """
 
     weight_decay: float = 0.0

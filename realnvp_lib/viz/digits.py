@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..actnorm import ActNorm
 from ..bijections import AffineCoupling
-from ..files import atomic_path
+from ..checkpoint import atomic_path
 from ..images.layers import FactorOut, InSqueezed
 from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel

@@ -134,7 +134,7 @@ class FrameFigure:
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")  # freeze the layout the first draw computed
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-        # Text is the slowest artist to draw (about 10 ms, more than all the others together): draw
+        # Text is the slowest artist to draw (slower than all the others together): draw
         # every title once, here, and keep the pixels of the band across the top that holds it.
         band = self.title.get_window_extent()
         self._title_band = Bbox.from_extents(0, band.y0 - 2, self.fig.bbox.x1, self.fig.bbox.y1)

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .. import data as datasets
-from .. import paths
+from ..data import DATASETS, two_moons
 from ..flow import Flow, as_flow
-from ..grids import grid_lines, grid_points
+from ..instruments import trajectories
+from ..instruments.grids import grid_lines, grid_points
 
 __all__ = [
     "PLANE_DATA",
@@ -105,8 +105,8 @@ def follow_lims(
 
 def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
     """The K+1 states of a path: ``flow.trajectory(x)`` or ``flow.inverse_trajectory(x)``."""
-    if direction not in paths.DIRECTIONS:
-        raise ValueError(f"direction must be one of {paths.DIRECTIONS}, got {direction!r}")
+    if direction not in trajectories.DIRECTIONS:
+        raise ValueError(f"direction must be one of {trajectories.DIRECTIONS}, got {direction!r}")
     return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
 
 
@@ -126,15 +126,15 @@ def start_points(
         box = DATA_GRID if data == "two_moons" else fit_lim([x.numpy()], pad=0.0)
         return x, labels, grid_lines(box, n_lines)
     z = flow.base_sample(n, seed=seed)
-    return z, paths.quadrants(z), grid_lines(LATENT_GRID, n_lines)
+    return z, trajectories.quadrants(z), grid_lines(LATENT_GRID, n_lines)
 
 
 def _labelled(name: str, n: int, seed: int, noise: float) -> tuple[Tensor, Tensor]:
     if name not in PLANE_DATA:
         raise ValueError(f"data (where the inference path starts) must be one of {PLANE_DATA}, got {name!r}")
     if name == "two_moons":
-        return datasets.two_moons(n, noise=noise, seed=seed, labels=True)
-    return datasets.DATASETS[name](n, seed=seed, labels=True)
+        return two_moons(n, noise=noise, seed=seed, labels=True)
+    return DATASETS[name](n, seed=seed, labels=True)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -148,7 +148,7 @@ def _grid_maps(fn, lim, n: int) -> np.ndarray:
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0, data: str = "two_moons") -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
     flow = as_flow(flow)
-    starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in paths.DIRECTIONS}
+    starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in trajectories.DIRECTIONS}
     pts = [p for d, x in starts.items() for p in path_states(flow, x, d)]
     return fit_lim([p.numpy() for p in pts])
 
@@ -175,7 +175,7 @@ def depth_frames(
     )
     lim = lim or depth_lim(flow, n, seed, data)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
-    names = [""] + [paths.step_name(*s) for s in paths.steps(flow, direction)]
+    names = [""] + [trajectories.step_name(*s) for s in trajectories.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
     titles = [
         f"{direction}: {letter}_{k} = "
@@ -194,9 +194,11 @@ def depth_frames(
     )
     if maps:
         frames.log_density = [
-            _grid_maps(paths.depth_log_prob(flow, k, direction), lim, grid_n) for k in range(K + 1)
+            _grid_maps(trajectories.depth_log_prob(flow, k, direction), lim, grid_n) for k in range(K + 1)
         ]
-        frames.logdet = [_grid_maps(paths.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)]
+        frames.logdet = [
+            _grid_maps(trajectories.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)
+        ]
     return frames
 
 
@@ -212,16 +214,16 @@ def smooth_frames(
     n_lines: int = 9,
     data: str = "two_moons",
 ) -> Frames:
-    """States moving continuously inside every step (``paths.smooth_path``); points and grid only.
+    """States moving continuously inside every step (``trajectories.smooth_path``); points and grid only.
 
     ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
     """
     flow = as_flow(flow)
     x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines, data=data)
-    pts, depths = paths.smooth_path(flow, x, direction, coupling_frames, mix_frames)
-    grid = paths.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
+    pts, depths = trajectories.smooth_path(flow, x, direction, coupling_frames, mix_frames)
+    grid = trajectories.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
-    names = [""] + [f": {paths.step_name(*s)}" for s in paths.steps(flow, direction)]
+    names = [""] + [f": {trajectories.step_name(*s)}" for s in trajectories.steps(flow, direction)]
     titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
     return Frames(
         f"{direction}, moving inside each step",
@@ -251,7 +253,7 @@ def training_frames(
     model = copy.deepcopy(flow)
     z, labels, lines = start_points(flow, "generation", n, seed)
     points, grid, log_density, titles = [], [], [], []
-    lim = lim or fit_lim([datasets.two_moons(n, seed=seed).numpy()], pad=0.3)
+    lim = lim or fit_lim([two_moons(n, seed=seed).numpy()], pad=0.3)
     for step, state in snapshots:
         model.load_state_dict(state)
         with torch.no_grad():

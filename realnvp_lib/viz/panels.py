@@ -9,7 +9,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor
 
-from ..grids import grid_points
+from ..instruments.grids import grid_points
 from .style import DATA_LIM, is_labels, label_colors
 
 __all__ = [

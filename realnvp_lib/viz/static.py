@@ -7,10 +7,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .. import paths
 from ..bijections import AffineCoupling
 from ..flow import Flow
-from ..grids import grid_points
+from ..instruments import trajectories
+from ..instruments.grids import grid_points
 from . import panels
 from .frames import fit_lim, path_states, square_lim, start_points
 from .style import label_colors
@@ -27,7 +27,9 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
     With ``count``, about that many of them, evenly spread, always including the first and last.
     """
     ks = [0] + [
-        k for k, (layer, _) in enumerate(paths.steps(flow, direction), 1) if isinstance(layer, AffineCoupling)
+        k
+        for k, (layer, _) in enumerate(trajectories.steps(flow, direction), 1)
+        if isinstance(layer, AffineCoupling)
     ]
     if count is None or count >= len(ks):
         return ks
@@ -35,15 +37,15 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
 
 
 def _couplings_before(flow: Flow, direction: str, k: int) -> int:
-    return sum(isinstance(layer, AffineCoupling) for layer, _ in paths.steps(flow, direction)[:k])
+    return sum(isinstance(layer, AffineCoupling) for layer, _ in trajectories.steps(flow, direction)[:k])
 
 
 @torch.no_grad()
 def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y)."""
     grid = grid_points(lim, n)
-    log_q = paths.depth_log_prob(flow, k, direction)(grid).reshape(n, n).numpy()
-    return log_q, paths.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
+    log_q = trajectories.depth_log_prob(flow, k, direction)(grid).reshape(n, n).numpy()
+    return log_q, trajectories.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
 
 
 def depth_strip(
@@ -117,10 +119,10 @@ def depth_strip(
 def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 3.0) -> Figure:
     """Top row: g_k, part-way along the generation path. Bottom: the 2018 blog's ``inverse(z, k)``."""
     z = flow.base_sample(n, seed=seed)
-    colors = label_colors(paths.quadrants(z), "quadrants")
+    colors = label_colors(trajectories.quadrants(z), "quadrants")
     ks = strip_depths(flow, "generation", count)
     gen = flow.inverse_trajectory(z)
-    short = [paths.shorter_model_sample(flow, z, k) for k in ks]
+    short = [trajectories.shorter_model_sample(flow, z, k) for k in ks]
     fig, axes = plt.subplots(
         2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False, layout="constrained"
     )
