@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..checks import check_batch
 from ..runtime import dtype_and_device
-from .grids import grid_points
+from .grids import grid_points, grid_values
 
 __all__ = [
     "LogProbFn",
@@ -226,9 +226,8 @@ def grid_log_prob(
     dtype, device = dtype_and_device(owner, torch.float64)
     pts = grid_points((xlim, ylim), n, torch.float64)
     X, Y = (pts[:, i].reshape(n, n).numpy() for i in (0, 1))
-    pts = pts.to(dtype=dtype, device=device)
-    logp = torch.cat([log_prob_fn(p).detach().cpu() for p in pts.split(chunk)])
-    return X, Y, logp.to(torch.float64).numpy().reshape(n, n)
+    logp = grid_values(log_prob_fn, (xlim, ylim), n, torch.float64, chunk, like=(dtype, device))
+    return X, Y, logp.to(torch.float64).numpy()
 
 
 def grid_integral(

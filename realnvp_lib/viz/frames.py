@@ -14,7 +14,7 @@ from torch import Tensor
 from ..data import DATASETS, two_moons
 from ..flow import Flow, as_flow
 from ..instruments import trajectories
-from ..instruments.grids import grid_lines, grid_points
+from ..instruments.grids import grid_lines, grid_values
 
 __all__ = [
     "PLANE_DATA",
@@ -141,10 +141,6 @@ def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.nda
     return [s.numpy() for s in states], [g.reshape(shape).numpy() for g in lines]
 
 
-def _grid_maps(fn, lim, n: int) -> np.ndarray:
-    return fn(grid_points(lim, n)).reshape(n, n).numpy()
-
-
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0, data: str = "two_moons") -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
     flow = as_flow(flow)
@@ -194,10 +190,12 @@ def depth_frames(
     )
     if maps:
         frames.log_density = [
-            _grid_maps(trajectories.depth_log_prob(flow, k, direction), lim, grid_n) for k in range(K + 1)
+            grid_values(trajectories.depth_log_prob(flow, k, direction), lim, grid_n).numpy()
+            for k in range(K + 1)
         ]
         frames.logdet = [
-            _grid_maps(trajectories.step_logdet(flow, k, direction), lim, grid_n) for k in range(K + 1)
+            grid_values(trajectories.step_logdet(flow, k, direction), lim, grid_n).numpy()
+            for k in range(K + 1)
         ]
     return frames
 
@@ -259,7 +257,7 @@ def training_frames(
         with torch.no_grad():
             points.append(model.inverse(z)[0].numpy())
             grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
-        log_density.append(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n))
+        log_density.append(grid_values(torch.no_grad()(model.log_prob), lim, grid_n).numpy())
         titles.append(f"samples after {step} training steps")
     return Frames(
         "training",

@@ -167,7 +167,7 @@ class FrameSlider(widgets.VBox):
 
     @property
     def nbytes(self) -> int:
-        """Encoded size of every frame together (the saved widget state is larger: base64 and the widget model)."""
+        """Encoded size of every frame together (the saved widget state is larger: base64)."""
         return sum(len(f) for frames, _ in self.sets.values() for f in frames)
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from ..bijections import AffineCoupling
 from ..flow import Flow
 from ..instruments import trajectories
-from ..instruments.grids import grid_points
+from ..instruments.grids import grid_values
 from . import panels
 from .frames import fit_lim, path_states, square_lim, start_points
 from .style import label_colors
@@ -43,9 +43,8 @@ def _couplings_before(flow: Flow, direction: str, k: int) -> int:
 @torch.no_grad()
 def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y)."""
-    grid = grid_points(lim, n)
-    log_q = trajectories.depth_log_prob(flow, k, direction)(grid).reshape(n, n).numpy()
-    return log_q, trajectories.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
+    log_q = grid_values(trajectories.depth_log_prob(flow, k, direction), lim, n).numpy()
+    return log_q, grid_values(trajectories.step_logdet(flow, k, direction), lim, n).numpy()
 
 
 def depth_strip(
