@@ -30,16 +30,19 @@ ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GEL
 
 
 class Bijection(nn.Module):
-    """Base class: an invertible map of ``(B, D)`` batches with a per-sample log-determinant."""
+    """Base class of every step: an invertible map of batches with a per-sample log-determinant.
 
-    dim: int
+    A batch is ``(B, D)`` for the 2-D flows or ``(B, C, H, W)`` for images (``ActNorm``, the images'
+    ``Logit``, ``InSqueezed``, ``FactorOut``); a step that knows its event size says so in ``dim``
+    (``D``) or ``shape`` (``(C, H, W)``), which ``check_bijection`` reads.
+    """
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - interface
-        """Map ``x: (B, D)`` towards the latent space; return ``(y: (B, D), logdet: (B,))``."""
+        """Map ``x: (B, ...)`` towards the latent space; return ``(y`` shaped like ``x, logdet: (B,))``."""
         raise NotImplementedError
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - interface
-        """Map ``y: (B, D)`` towards the data space; return ``(x: (B, D), logdet: (B,))``."""
+        """Map ``y: (B, ...)`` towards the data space; return ``(x`` shaped like ``y, logdet: (B,))``."""
         raise NotImplementedError
 
 

@@ -184,3 +184,9 @@ def test_readme_gifs_are_wide_enough(made):
     for name in make_figures.README_GIFS:
         with Image.open(out / name) as im:
             assert im.width >= 480, name
+
+
+def test_a_misspelt_panel_is_named_before_anything_is_drawn(depth, tmp_path):
+    with pytest.raises(ValueError, match=r"unknown panel\(s\) \['densty'\]"):
+        gif.save_gif(depth, tmp_path / "typo.gif", panels=["densty"])
+    assert not (tmp_path / "typo.gif").exists()

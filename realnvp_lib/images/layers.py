@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..bijections import AffineCoupling
+from ..bijections import AffineCoupling, Bijection
 from ..masks import channel_mask, checkerboard
 
 __all__ = [
@@ -86,7 +86,7 @@ def conv_coupling(
     return AffineCoupling(mask, scale_bound=scale_bound, net=ConvNet(mask, hidden, n_blocks))
 
 
-class InSqueezed(nn.Module):
+class InSqueezed(Bijection):
     """Run ``layer`` on the squeezed image and unsqueeze again: ``(B, C, H, W)`` in and out.
 
     Keeping every step's state in the input's shape is what lets ``flow.trajectory`` show each
@@ -106,7 +106,7 @@ class InSqueezed(nn.Module):
         return unsqueeze(x), logdet
 
 
-class FactorOut(nn.Module):
+class FactorOut(Bijection):
     """Multi-scale factor-out (sec. 3.6): ``layer`` sees only the first ``keep`` channels.
 
     The other channels were factored out at an earlier scale: they are already final latent

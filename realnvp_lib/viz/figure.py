@@ -50,6 +50,12 @@ class FrameFigure:
         self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int, point_size: float
     ) -> None:
         self.frames = frames
+        unknown = [p for p in panels or () if p not in PANEL_TITLES]
+        if unknown:
+            raise ValueError(f"unknown panel(s) {unknown}: panels must be among {list(PANEL_TITLES)}")
+        missing = [p for p in panels or () if getattr(frames, SOURCE[p]) is None]
+        if missing:
+            raise ValueError(f"panel(s) {missing}: these frames hold no {[SOURCE[p] for p in missing]}")
         self.panels = list(panels or [p for p in PANEL_TITLES if getattr(frames, SOURCE[p]) is not None])
         bars = sum(p in ("density", "logdet") for p in self.panels)  # each map has a colourbar beside it
         self.fig = Figure(
