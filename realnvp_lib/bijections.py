@@ -23,6 +23,7 @@ __all__ = [
     "AffineCoupling",
     "Bijection",
     "affine",
+    "bounded_scale",
     "mlp",
 ]
 
@@ -83,6 +84,16 @@ def affine(x: Tensor, s: Tensor, t: Tensor, inverse: bool = False) -> Tensor:
     return (x - t) * torch.exp(-s) if inverse else x * torch.exp(s) + t
 
 
+def bounded_scale(raw_s: Tensor, bound: float | None) -> Tensor:
+    """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``
+    (``bound=None``: ``raw`` itself). Every bounded scale in the library is this one.
+
+    >>> bounded_scale(torch.tensor([0.0, 100.0]), 3.0).tolist()
+    [0.0, 3.0]
+    """
+    return raw_s if bound is None else bound * torch.tanh(raw_s / bound)
+
+
 class AffineCoupling(Bijection):
     """Affine coupling layer (RealNVP, Dinh et al. 2017, eq. 9).
 
@@ -134,7 +145,7 @@ class AffineCoupling(Bijection):
 
     def bounded_scale(self, raw_s: Tensor) -> Tensor:
         """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``."""
-        return raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
+        return bounded_scale(raw_s, self.scale_bound)
 
     def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(s, t)``, each shaped like ``x``, already zero on the pass-through coordinates."""

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from .. import runtime
 from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
+from .dequantization import UniformDequantizer
 from .logit import Logit
 
 __all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim", "bits_per_image"]
@@ -106,10 +107,7 @@ def _log_weights(
     model, x: Tensor, gen: torch.Generator, dtype, device, batch_size: int, dequantizer
 ) -> Tensor:
     """``log q(v) - log r(u | x)`` for one draw per image: ``(N,)`` float64 on the CPU."""
-    if dequantizer is None:
-        v, log_r = dequantize(x, gen, dtype), torch.zeros(len(x), dtype=torch.float64)
-    else:
-        v, log_r = dequantizer.sample(x, gen, dtype)
+    v, log_r = (dequantizer or UniformDequantizer()).sample(x, gen, dtype)
     v = v.to(device)
     parts = [model.log_prob(v[i : i + batch_size]) for i in range(0, len(v), batch_size)]
     return torch.cat(parts).to("cpu", torch.float64) - log_r.to("cpu", torch.float64)
