@@ -31,7 +31,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..flow import Flow, as_flow
 from ..instruments.trajectories import DIRECTIONS
-from .cells import close_previous_in_cell, close_tree
+from .widget_lifetime import close_previous_in_cell, close_tree
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
 
