@@ -1,16 +1,21 @@
-"""The front door: the declared packages match the imports and environment.yml, and each make target
-installs its own extras, with the CPU torch by default; skipped browser tests are named."""
+"""The front door: the declared packages match the imports and environment.yml, each make target
+installs its own extras (with the CPU torch by default; `make site` without torch), `make lab` brings
+the project's Lab settings and `make notebooks` Lab's metadata; skipped browser tests are named."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -40,7 +45,7 @@ def imported_distributions(folder: str) -> set[str]:
     """The distributions whose modules the ``.py`` files under ``folder`` import, by an AST scan:
     the standard library, relative imports, ``realnvp_lib`` and sibling modules left out."""
     names = set()
-    for path in (ROOT / folder).rglob("*.py"):
+    for path in (ROOT / folder).rglob("*.py"):  # (an absolute folder stays itself)
         siblings = {p.stem for p in path.parent.glob("*.py")}
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
@@ -81,9 +86,14 @@ def test_the_library_declares_exactly_the_packages_it_imports():
     assert imported_distributions("realnvp_lib") == pyproject_packages("none")
 
 
-def test_tools_tests_and_benchmarks_import_only_declared_packages():
-    assert imported_distributions("tools") <= pyproject_packages("site")
-    for folder in ("tests", "benchmarks"):
+SITE_TOOLS = ("build_site.py", "html_manager.py", "site_pages.py", "requirements.py")
+
+
+def test_tools_tests_and_benchmarks_import_only_declared_packages(tmp_path):
+    for name in SITE_TOOLS:  # what `make site` runs, with the site extra alone
+        shutil.copy(ROOT / "tools" / name, tmp_path / name)
+    assert imported_distributions(str(tmp_path)) <= pyproject_packages("site")
+    for folder in ("tools", "tests", "benchmarks"):
         assert imported_distributions(folder) <= pyproject_packages(), folder
 
 
@@ -103,12 +113,85 @@ def make_dry_run(target: str, tmp_path: Path, *overrides: str) -> str:
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
 
 
-@pytest.mark.parametrize("target, extras", [("lab", "lab"), ("test", "lab,test,site"), ("site", "site")])
+@pytest.mark.parametrize("target, extras", [("lab", "lab"), ("test", "lab,test,site")])
 def test_each_target_installs_its_own_extras_and_the_cpu_torch(target, extras, tmp_path):
     commands = make_dry_run(target, tmp_path)
     assert f'pip install -e ".[{extras}]"' in commands
     assert commands.count("pip install -e") == 1
     assert '--extra-index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"' in commands
+
+
+def test_make_site_installs_the_page_renderer_alone_and_says_so(tmp_path):
+    commands = make_dry_run("site", tmp_path)
+    installs = "\n".join(c for c in commands.splitlines() if "pip install" in c)
+    assert "torch" not in installs and "pip install -e" not in commands
+    assert "tools/requirements.py site" in commands and "pip install -r" in commands
+    assert "no torch" in commands  # its echo tells the reader
+    requirements = run_tool("requirements.py", "site").stdout.split()
+    names = {requirement_name(r) for r in requirements}
+    assert names == pyproject_packages("site") - pyproject_packages("none") and "torch" not in names
+
+
+def run_tool(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / name), *args], capture_output=True, text=True, check=check
+    )
+
+
+def test_make_lab_installs_the_project_lab_settings_and_loads_its_css(tmp_path):
+    commands = make_dry_run("lab", tmp_path).splitlines()
+    settings = next(i for i, c in enumerate(commands) if "tools/lab_settings.py" in c)
+    lab = next(i for i, c in enumerate(commands) if " lab " in f" {c} " and "jupyter" in c)
+    assert settings < lab and "--LabApp.custom_css=True" in commands[lab]
+    # the pre-save hook, from tools/lab (tests/test_lab.py saves through it)
+    assert "--ContentsManager.pre_save_hook=realnvp_widget_state.keep_shown_widgets" in commands[lab]
+    assert (
+        commands[lab].startswith(f'PYTHONPATH="{ROOT}/tools/lab')
+        and (ROOT / "tools/lab/realnvp_widget_state.py").is_file()
+    )
+    overrides = json.loads((ROOT / "tools" / "lab" / "overrides.json").read_text())
+    assert overrides["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
+    assert ".realnvp-slider" in (ROOT / "tools" / "lab" / "custom.css").read_text()
+
+
+def test_lab_settings_go_where_lab_reads_them(tmp_path):
+    spec = importlib.util.spec_from_file_location("lab_settings", ROOT / "tools" / "lab_settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    targets = module.targets(tmp_path)
+    from jupyterlab.labapp import LabApp
+
+    app_settings = Path(LabApp().app_settings_dir.replace(sys.prefix, str(tmp_path)))
+    assert targets["overrides.json"].parent == app_settings / "overrides.d"
+    server = Path(importlib.util.find_spec("jupyter_server").origin).parent  # JupyterLab's server
+    assert targets["custom.css"] == server / "static" / "custom" / "custom.css"
+
+
+def test_make_lab_conda_uses_the_active_environment(tmp_path):
+    commands = make_dry_run("lab-conda", tmp_path, "CONDA_PREFIX=/opt/conda/envs/realnvp")
+    assert "/opt/conda/envs/realnvp/bin/jupyter trust notebooks/" in commands
+    assert "/opt/conda/envs/realnvp/bin/python tools/lab_settings.py" in commands
+    assert "pip install" not in commands
+
+
+def test_make_notebooks_writes_the_metadata_lab_writes(tmp_path):
+    commands = make_dry_run("notebooks", tmp_path)
+    assert commands.index("--execute") < commands.index("tools/notebook_metadata.py notebooks/")
+    spec = importlib.util.spec_from_file_location(
+        "notebook_metadata", ROOT / "tools" / "notebook_metadata.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    with pytest.raises(ValueError, match="execute the notebook first"):
+        module.normalised(nb)
+    nb.metadata["language_info"] = {"name": "python"}
+    assert module.normalised(nb) and not module.normalised(nb)
+    listed = subprocess.run(
+        [sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"], capture_output=True, check=True
+    )
+    installed = json.loads(listed.stdout)["kernelspecs"]["python3"]["spec"]
+    assert nb.metadata["kernelspec"]["display_name"] == installed["display_name"]
 
 
 def test_torch_index_and_torch_can_be_overridden(tmp_path):
@@ -118,10 +201,19 @@ def test_torch_index_and_torch_can_be_overridden(tmp_path):
     assert '"torch' not in make_dry_run("lab", tmp_path, "TORCH=")
 
 
-def test_readme_names_the_commands_and_what_the_torch_paths_download():
+def test_readme_names_the_two_commands_and_ci_runs_its_test_command():
     readme = (ROOT / "README.md").read_text()
-    assert "make lab" in readme and "make test" in readme and "TORCH_INDEX" in readme
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    block = re.search(r"```bash\n(.*?)```", readme, re.S)[1]  # the first commands a reader sees
+    commands = [line.split("#")[0].strip() for line in block.splitlines()]
+    assert commands == ["make lab", "make test"]
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)  # CI runs what it says
+    assert "make lab-conda" in readme  # the conda route signs the notebooks and installs the settings too
+    assert "TORCH_INDEX" in (ROOT / "CONTRIBUTING.md").read_text()
+
+
+def test_readme_is_short():
+    """A newcomer's page: about a hundred lines; the rest lives in CONTRIBUTING.md."""
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 110
 
 
 def test_make_lint_checks_the_layout():

@@ -14,6 +14,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import re
 import statistics
 import threading
 import time
@@ -241,3 +242,60 @@ def test_without_scripts_the_slider_shows_its_first_frame(site, browser):
     assert frames.first.evaluate("im => im.complete && im.naturalWidth >= 600")
     assert page.locator(".widget-slider").count() == 0
     assert not log["outside"] and not log["failed"], log
+
+
+# A stray numbered list: a paragraph line that starts with a number and a dot after a wrapped line
+# ("... bookkeeping of\n01. **Run time:** ..." renders as a list "1. Run time:"). CommonMark lets an
+# ordered list interrupt a paragraph only when it starts at 1, so it bites exactly such lines; a list
+# the author meant starts after a blank line (or a heading).
+ITEM = re.compile(r"^ {0,3}(\d{1,9})[.)](?:\s|$)")
+NOT_PROSE = re.compile(r"^\s*(?:$|#|>|<|\||[-*+]\s|\d{1,9}[.)](?:\s|$))")
+FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.S | re.M)
+
+
+def stray_lists(markdown: str, header: bool) -> list[str]:
+    """The numbered lists ``markdown`` renders to (as the site renders it) by accident: a line starting
+    ``1.`` (or ``01.``) that continues a paragraph; in a notebook's header cell, any numbered list."""
+    from nbconvert.filters import markdown2html_mistune
+
+    lines = FENCE.sub("", markdown).splitlines()
+    found = [
+        line.strip()[:80]
+        for before, line in zip(["", *lines], lines)
+        if (m := ITEM.match(line)) and int(m[1]) == 1 and not NOT_PROSE.match(before)
+    ]
+    if header and "<ol" in markdown2html_mistune(markdown) and not found:
+        found.append("a numbered list in the header")
+    return found
+
+
+def test_stray_list_finder():
+    assert stray_lists("bookkeeping of\n01. **Run time:** 5 s.", header=False) == ["01. **Run time:** 5 s."]
+    assert stray_lists("In 2017 the paper\n2017. nothing\n3. either", header=True) == []
+    assert stray_lists("Steps:\n\n1. one\n2. two", header=False) == []
+    assert stray_lists("## Steps\n1. one\n\n<details>x</details>\n\n2. two", header=False) == []
+    assert stray_lists("Steps:\n\n1. one\n2. two", header=True) == ["a numbered list in the header"]
+    assert stray_lists("```\nx = (\n1. + y)\n```", header=False) == []
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9]*.ipynb")), ids=lambda p: p.stem)
+def test_no_stray_numbered_list_in_rendered_markdown(path):
+    nb = json.loads(path.read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    stray = {i: s for i, text in enumerate(cells) if (s := stray_lists(text, header=i == 0))}
+    assert not stray, f"{path.name}: markdown cells render numbered lists by accident: {stray}"
+
+
+SIZE = re.compile(r"`site/([^`\s]+)` is (\d+(?:\.\d+)?) MB")
+
+
+def test_contributing_quotes_the_page_sizes(site):
+    sizes = site[1]
+    quoted = SIZE.findall((ROOT / "CONTRIBUTING.md").read_text())
+    assert quoted, "CONTRIBUTING.md quotes no page size"
+    for page, value in quoted:
+        digits = len(value.split(".")[1]) if "." in value else 0
+        actual = sizes[page] / 1e6
+        assert abs(actual - float(value)) <= 0.5 * 10.0**-digits, (
+            f"site/{page} is {actual:.2f} MB, not {value}"
+        )

@@ -70,7 +70,7 @@ def test_one_frame_and_title_per_state_for_both_directions(slider, flow):
 
 
 def test_frame_k_is_the_picture_of_state_k(slider, flow):
-    frames = depth_frames(flow, "generation", N, 0, depth_lim(flow, N, 0))
+    frames = depth_frames(flow, "generation", N, 0, depth_lim(flow, N, 0), follow=True)
     figure = FrameFigure(frames)
     shown = slider.sets["generation"][0]
     for k in [0, 2, len(flow)]:
@@ -81,12 +81,46 @@ def test_frame_k_is_the_picture_of_state_k(slider, flow):
         assert error < 1.0 and other > 3 * error, (k, error, other)
 
 
-def test_consecutive_frames_differ_in_one_fixed_box(slider):
+def test_consecutive_frames_differ_in_one_picture_size(slider):
     for frames, _ in slider.sets.values():
         for a, b in zip(frames, frames[1:]):
             x, y = pixels(a), pixels(b)
-            assert x.shape == y.shape  # one fixed box: the picture does not jump
+            assert x.shape == y.shape  # one layout: the picture does not jump
             assert changed(x, y) > 0.001
+
+
+def test_each_depth_fills_its_own_box_unless_asked_for_one_fixed_box(flow):
+    own = depth_frames(flow, "inference", N, 0, follow=True, grid_n=16)
+    fixed = depth_frames(flow, "inference", N, 0, follow=False, grid_n=16)
+    assert fixed.lims is None and len(own.lims) == len(own)
+    for (xs, ys), pts in zip(own.lims, own.points):
+        inside = (pts[:, 0] > xs[0]) & (pts[:, 0] < xs[1]) & (pts[:, 1] > ys[0]) & (pts[:, 1] < ys[1])
+        assert inside.mean() > 0.97 and xs[1] - xs[0] == pytest.approx(ys[1] - ys[0])
+    width = [xs[1] - xs[0] for xs, _ in own.lims]
+    # the data at k = 0 is drawn in a box fitted to it, not in the box that holds every depth
+    assert width[0] < 0.9 * (fixed.lim[0][1] - fixed.lim[0][0])
+    # the maps are computed over each state's own box: log q_k there, not over the fixed box
+    k = 2
+    grid = torch.as_tensor(
+        np.stack(np.meshgrid(np.linspace(*own.lims[k][0], 16), np.linspace(*own.lims[k][1], 16)), -1).reshape(
+            -1, 2
+        ),
+        dtype=torch.float32,
+    )
+    truth = rl.trajectories.depth_log_prob(flow, k)(grid).detach().reshape(16, 16).numpy()
+    np.testing.assert_allclose(own.log_density[k], truth, atol=1e-4)
+
+
+def test_there_is_no_log_det_map_before_the_first_step(flow):
+    frames = depth_frames(flow, "generation", N, 0, grid_n=16, follow=True)
+    assert np.isnan(frames.logdet[0]).all() and not np.isnan(frames.logdet[1]).any()
+    figure = FrameFigure(frames)
+    assert figure.axes["logdet"].get_title() == "log|det J| of step k"
+    notes = []
+    for k in range(len(frames)):
+        figure.show(k)
+        notes.append(figure.note.get_visible())
+    assert notes == [True] + [False] * (len(frames) - 1)
 
 
 def test_the_widget_is_ipywidgets_controls_over_stacks_of_images(slider):

@@ -1,10 +1,9 @@
-"""Every worked solution runs: each notebook, then the code of its solutions, in one fresh kernel.
+"""The notebooks' solutions are well formed: skeletons pair with their solutions, exercises end with a check.
 
-The solutions sit in collapsed ``<details>`` blocks (markdown), so nbval never runs them; a learner
-opens one, copies its code below the notebook and expects it, and its closing ``assert``, to work.
-They run in the order they appear, after the whole notebook, as a reader working down the page would.
-A solution with code must end with a check: its last code block holds an ``assert`` (a number within a
-tolerance, a round trip, a comparison with the library) that fails on a wrong answer.
+Two kinds of ``<details>`` solution live in the markdown (``tests/notebook_parts.py``): a skeleton's
+(tagged ``solution``: one python block per skeleton cell, each its full replacement) and an exercise's
+(run after the whole notebook, ending with an ``assert`` of the claim it makes). Both are *run* by
+``tests/test_learners_run.py``; this file checks their shape, fast, in ``make unit``.
 """
 
 from __future__ import annotations
@@ -14,74 +13,79 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_parts import exercise_solutions, fill_skeletons, skeleton_groups
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb"))
-SOLUTION = re.compile(r"<details>.*?</details>", re.S)
-PYTHON = re.compile(r"```python\n(.*?)```", re.S)
-
-
 ASSERT = re.compile(r"^\s*assert\b", re.M)
 
 
-def solutions(nb) -> list[list[str]]:
-    """The python code blocks of each ``<details>`` solution that has code, one list per solution."""
-    blocks = [b for c in nb.cells if c.cell_type == "markdown" for b in SOLUTION.findall(c.source)]
-    return [code for code in (PYTHON.findall(b) for b in blocks) if code]
+def md(source: str, *tags: str):
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata["tags"] = list(tags)
+    return cell
 
 
-def solution_code(nb) -> list[str]:
-    """The python code blocks inside the notebook's ``<details>`` solutions, in order."""
-    blocks = [b for c in nb.cells if c.cell_type == "markdown" for b in SOLUTION.findall(c.source)]
-    return [code for block in blocks for code in PYTHON.findall(block)]
+def code(source: str, *tags: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = list(tags)
+    return cell
 
 
-def test_solution_finder():
+def test_skeletons_are_replaced_by_their_solutions_in_order():
     nb = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_markdown_cell(
-                "text ```python\nnot_me()\n``` <details><summary>S</summary>\n```python\nx = 1\n```\n"
-                "and\n```python\nassert x == 1\n```\n</details>"
-            )
+            code("def f():\n    raise NotImplementedError", "skeleton"),
+            code("def g():\n    raise NotImplementedError", "skeleton"),
+            code("check(f, g)"),
+            md(
+                "<details>\n```python\ndef f():\n    return 1\n```\n"
+                "```python\ndef g():\n    return 2\n```\n</details>",
+                "solution",
+            ),
+            md("<details>\n```python\nx = 1\nassert x == 1\n```\n</details>"),
         ]
     )
-    assert solution_code(nb) == ["x = 1\n", "assert x == 1\n"]
+    filled = fill_skeletons(nb)
+    assert [c.source for c in filled.cells[:3]] == [
+        "def f():\n    return 1",
+        "def g():\n    return 2",
+        "check(f, g)",
+    ]
+    assert "NotImplementedError" in nb.cells[0].source  # the original is left as it was
+    assert exercise_solutions(nb) == [["x = 1\nassert x == 1\n"]]
 
 
-def test_check_finder():
+def test_a_solution_must_match_its_skeletons():
     nb = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_markdown_cell(
-                "<details>\n```python\nassert 1\n```\n```python\nprint(2)\n```\n</details>"
-                "<details>\n```python\nx = 1\nassert x == 1, 'x'\n```\n</details><details>no code</details>"
-            )
+            code("raise NotImplementedError", "skeleton"),
+            md("<details>\n```python\na\n```\n```python\nb\n```\n</details>", "solution"),
         ]
     )
-    assert [bool(ASSERT.search(code[-1])) for code in solutions(nb)] == [False, True]
+    with pytest.raises(ValueError, match="2 python blocks for 1 skeleton"):
+        skeleton_groups(nb)
+    with pytest.raises(ValueError, match="no solution cell"):
+        skeleton_groups(nbformat.v4.new_notebook(cells=[code("raise NotImplementedError", "skeleton")]))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_solution_ends_with_a_check(path):
+def test_skeletons_are_committed_empty_and_paired_with_a_solution(path):
+    nb = nbformat.read(path, as_version=4)
+    for cells, blocks in skeleton_groups(nb):
+        for i, block in zip(cells, blocks, strict=True):
+            assert "NotImplementedError" in nb.cells[i].source, f"skeleton cell {i} is not empty"
+            assert "NotImplementedError" not in block, f"the solution of skeleton cell {i} is not written"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_solution_ends_with_a_check(path):
     unchecked = [
         code[-1].strip().splitlines()[0]
-        for code in solutions(nbformat.read(path, as_version=4))
+        for code in exercise_solutions(nbformat.read(path, as_version=4))
         if not ASSERT.search(code[-1])
     ]
     assert not unchecked, f"solutions whose last code block has no assert, first lines: {unchecked}"
 
 
 def test_every_notebook_has_solutions_with_code():
-    assert all(solution_code(nbformat.read(p, as_version=4)) for p in NOTEBOOKS)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_solutions_run_after_their_notebook(path, tmp_path):
-    nb = nbformat.read(path, as_version=4)
-    # The notebook runs where it lives (its cache); files its solutions write (a GIF, say) go to a
-    # temporary folder, not into the repository.
-    nb.cells.append(nbformat.v4.new_code_cell(f"import os\nos.chdir({str(tmp_path)!r})"))
-    for code in solution_code(nb):
-        nb.cells.append(nbformat.v4.new_code_cell(code))
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
+    assert all(exercise_solutions(nbformat.read(p, as_version=4)) for p in NOTEBOOKS)

@@ -102,6 +102,15 @@ def test_strip_has_a_row_per_panel_and_a_column_per_depth(small_flow):
     assert width / len(ks) >= 160 and height / 3 >= 160  # readable panels: at least 160 px each
 
 
+def test_strip_leaves_the_log_det_blank_at_depth_0_where_there_is_no_step(small_flow):
+    fig = static.depth_strip(small_flow, "inference", n=200, grid_n=16)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    first, second = panels[8], panels[9]  # the log-det row: k = 0, then the first coupling
+    blank, drawn = (np.ma.getdata(ax.images[0].get_array()) for ax in (first, second))
+    assert np.isnan(blank).all() and np.isfinite(drawn).all()
+    assert [t.get_text() for t in first.texts] == ["no step yet (k = 0)"] and not second.texts
+
+
 def test_strip_depths_count_keeps_both_ends(small_flow):
     assert static.strip_depths(small_flow, "generation", count=3) == [0, 3, 5]
 

@@ -60,7 +60,7 @@ def show_images(
 
 
 def image_step_name(step: torch.nn.Module) -> str:
-    """A short reader's name for one step of ``image_realnvp`` (``paths.step_name`` names the 2-D flow's)."""
+    """A short reader's name for one image step (the 2-D flow's: ``trajectories.step_name``)."""
     if isinstance(step, Logit):
         return "logit"
     if isinstance(step, ActNorm):

@@ -17,7 +17,8 @@ from .style import label_colors
 __all__ = ["FrameFigure"]
 
 CRISP = {"text.antialiased": False, "lines.antialiased": False, "patch.antialiased": False}
-PANEL_TITLES = {"points": "points and grid", "density": "log q", "logdet": "log|det J| of the last step"}
+PANEL_TITLES = {"points": "points and grid", "density": "log q", "logdet": "log|det J| of step k"}
+NO_MAP = "no step yet (k = 0)"  # the note on a log-det panel whose map is all NaN
 SOURCE = {"points": "points", "density": "log_density", "logdet": "logdet"}  # the Frames field of a panel
 LOG_Q_RANGE = 8.0  # nats shown below the highest log q of all frames: one colour scale for every frame
 
@@ -109,6 +110,10 @@ class FrameFigure:
             self.ghost = self.axes["logdet"].scatter(
                 *frames.points[0].T, s=0.5, c="k", alpha=0.25, linewidths=0
             )
+            # A state with no step before it has no log-det: say so on the blank panel.
+            self.note = self.axes["logdet"].text(
+                0.5, 0.93, NO_MAP, transform=self.axes["logdet"].transAxes, ha="center", va="top", fontsize=10
+            )
             self.fig.colorbar(
                 self.images["logdet"],
                 ax=self.axes["logdet"],
@@ -132,7 +137,7 @@ class FrameFigure:
         # only the moving artists over a copy of them (text and ticks are most of a full redraw).
         self._moving = [self.lines, *self.scatters, *self.images.values()]
         if "logdet" in self.images:
-            self._moving.append(self.ghost)
+            self._moving += [self.ghost, self.note]
         for artist in [*self._moving, self.title]:
             artist.set_animated(True)
         self.k = -1
@@ -164,6 +169,7 @@ class FrameFigure:
         if "logdet" in self.images:
             self.images["logdet"].set_data(f.logdet[k])
             self.ghost.set_offsets(f.points[k])
+            self.note.set_visible(bool(np.isnan(f.logdet[k]).all()))
         if self.follow:
             for name, ax in self.axes.items():
                 ax.set(xlim=f.lims[k][0], ylim=f.lims[k][1])
@@ -196,11 +202,13 @@ class FrameFigure:
 
 def _bound(frames: Frames) -> float:
     """Colour range of the log-det maps: where the points are, not the far field the grid also covers."""
-    lo, hi = frames.lim
+    boxes = frames.lims or [frames.lim] * len(frames)
     cells = []
-    for ld, pts in zip(frames.logdet, frames.points):
+    for ld, pts, (xs, ys) in zip(frames.logdet, frames.points, boxes):
         n = ld.shape[0]
-        i = np.clip(((pts[:, 1] - hi[0]) / (hi[1] - hi[0]) * (n - 1)).round().astype(int), 0, n - 1)
-        j = np.clip(((pts[:, 0] - lo[0]) / (lo[1] - lo[0]) * (n - 1)).round().astype(int), 0, n - 1)
+        i = np.clip(((pts[:, 1] - ys[0]) / (ys[1] - ys[0]) * (n - 1)).round().astype(int), 0, n - 1)
+        j = np.clip(((pts[:, 0] - xs[0]) / (xs[1] - xs[0]) * (n - 1)).round().astype(int), 0, n - 1)
         cells.append(np.abs(ld[i, j]))
-    return max(0.1, float(np.quantile(np.concatenate(cells), 0.99)))
+    cells = np.concatenate(cells)
+    cells = cells[np.isfinite(cells)]  # a frame with no step (all NaN) says nothing about the range
+    return max(0.1, float(np.quantile(cells, 0.99))) if len(cells) else 1.0

@@ -23,6 +23,7 @@ __all__ = [
     "depth_lim",
     "fit_lim",
     "follow_lims",
+    "own_lims",
     "path_states",
     "smooth_frames",
     "square_lim",
@@ -40,8 +41,9 @@ class Frames:
     """One entry per state: points ``(B, 2)``, grid polylines ``(L, M, 2)``, a title; fixed ``lim``.
 
     ``labels`` colour the points (``palette`` "moons" or "quadrants"); ``log_density`` (the model's
-    log q, in nats) and ``logdet`` are optional ``(n, n)`` grids over ``lim`` (row i at y_i, as
-    ``imshow`` wants).
+    log q, in nats) and ``logdet`` are optional ``(n, n)`` grids over ``lim`` (over ``lims[k]``
+    when frames have their own boxes; row i at y_i, as ``imshow`` wants); a map of NaN is a frame
+    with nothing to show there (the log-det before the first step).
     """
 
     name: str
@@ -74,6 +76,15 @@ def square_lim(lim) -> tuple:
     (x0, x1), (y0, y1) = lim
     cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
     return (cx - half, cx + half), (cy - half, cy + half)
+
+
+def own_lims(points: Sequence[np.ndarray], pad: float = 0.1, step: float = 0.25) -> list[tuple]:
+    """A square box per state, holding (all but 1% of) its own points: no smoothing between states.
+
+    For states a step apart (the depth slider), where each picture should fill its panel; frames
+    that move continuously use ``follow_lims``, which glides instead.
+    """
+    return [square_lim(fit_lim([np.asarray(p)], pad=pad, step=step)) for p in points]
 
 
 def follow_lims(
@@ -158,11 +169,15 @@ def depth_frames(
     maps: bool = True,
     grid_n: int = 64,
     data: str = "two_moons",
+    follow: bool = False,
 ) -> Frames:
     """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``.
 
     ``flow`` is anything ``rl.as_flow`` takes (a learner's flow too); the inference path starts
-    from ``n`` points of ``data``, the generation path from ``n`` base draws.
+    from ``n`` points of ``data``, the generation path from ``n`` base draws. ``follow=True`` gives
+    every state its own square box (``own_lims``, drawn with ticks, the maps computed over it), so
+    the thin data and the round Gaussian both fill the panel; otherwise all share ``lim``. State 0
+    has no step before it: its log-det map is all NaN (drawn blank, with a note), not a zero map.
     """
     flow = as_flow(flow)
     x, labels, lines = start_points(flow, direction, n, seed, data=data)
@@ -170,6 +185,8 @@ def depth_frames(
         path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction), lines.shape
     )
     lim = lim or depth_lim(flow, n, seed, data)
+    lims = own_lims(points) if follow else None
+    boxes = lims or [lim] * len(points)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
     names = [""] + [trajectories.step_name(*s) for s in trajectories.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
@@ -187,15 +204,16 @@ def depth_frames(
         labels.numpy(),
         "moons" if direction == "inference" else "quadrants",
         lim,
+        lims=lims,
     )
     if maps:
         frames.log_density = [
-            grid_values(trajectories.depth_log_prob(flow, k, direction), lim, grid_n).numpy()
+            grid_values(trajectories.depth_log_prob(flow, k, direction), boxes[k], grid_n).numpy()
             for k in range(K + 1)
         ]
-        frames.logdet = [
-            grid_values(trajectories.step_logdet(flow, k, direction), lim, grid_n).numpy()
-            for k in range(K + 1)
+        frames.logdet = [np.full((grid_n, grid_n), np.nan)] + [
+            grid_values(trajectories.step_logdet(flow, k, direction), boxes[k], grid_n).numpy()
+            for k in range(1, K + 1)
         ]
     return frames
 

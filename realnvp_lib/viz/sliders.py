@@ -31,9 +31,9 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..flow import Flow, as_flow
 from ..instruments.trajectories import DIRECTIONS
-from .widget_lifetime import close_previous_in_cell, close_tree
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
+from .widget_lifetime import close_previous_in_cell, close_tree
 
 __all__ = [
     "DIRECTION_LABELS",
@@ -249,12 +249,14 @@ def _check_2d(flow, what: str) -> Flow:
 
 
 def depth_slider(
-    flow, n: int = 1000, seed: int = 0, maps: bool = True, data: str = "two_moons"
+    flow, n: int = 1000, seed: int = 0, maps: bool = True, data: str = "two_moons", follow: bool = True
 ) -> FrameSlider:
-    """The depth slider: k = 0..K along the inference or the generation path, one fixed box of axes.
+    """The depth slider: k = 0..K along the inference or the generation path.
 
     ``flow`` is an ``rl.Flow`` or any flow ``rl.as_flow`` takes (your own, from notebook 04); the
-    inference path starts from ``n`` points of ``data`` (one of ``frames.PLANE_DATA``).
+    inference path starts from ``n`` points of ``data`` (one of ``frames.PLANE_DATA``). Each depth
+    has its own square box with ticks (``follow=True``), so the thin data and the round Gaussian
+    both fill the panels; ``follow=False`` draws every depth in one fixed box holding them all.
     """
     flow = _check_2d(flow, "depth_slider")
     _check_count(len(DIRECTIONS) * (len(flow) + 1), "depth_slider")
@@ -262,7 +264,7 @@ def depth_slider(
     lim = depth_lim(flow, n, seed, data)
     sets, budget = {}, MAX_BYTES
     for d in DIRECTIONS:
-        frames = depth_frames(flow, d, n, seed, lim, maps, data=data)
+        frames = depth_frames(flow, d, n, seed, lim, maps, data=data, follow=follow)
         sets[d] = (palette_pngs(render_rgb(frames), COLORS, max_bytes=budget), frames.titles)
         budget -= sum(map(len, sets[d][0]))
     return FrameSlider(sets, "depth k", DIRECTION_LABELS, time.perf_counter() - start)

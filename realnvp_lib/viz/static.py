@@ -12,6 +12,7 @@ from ..flow import Flow
 from ..instruments import trajectories
 from ..instruments.grids import grid_values
 from . import panels
+from .figure import NO_MAP
 from .frames import fit_lim, path_states, square_lim, start_points
 from .style import label_colors
 
@@ -42,8 +43,13 @@ def _couplings_before(flow: Flow, direction: str, k: int) -> int:
 
 @torch.no_grad()
 def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y)."""
+    """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y).
+
+    At k = 0 there is no step yet: the log-det map is NaN (drawn blank, with a note), not zeros.
+    """
     log_q = grid_values(trajectories.depth_log_prob(flow, k, direction), lim, n).numpy()
+    if k == 0:
+        return log_q, np.full((n, n), np.nan)
     return log_q, grid_values(trajectories.step_logdet(flow, k, direction), lim, n).numpy()
 
 
@@ -83,7 +89,7 @@ def depth_strip(
     colors = label_colors(labels.numpy(), "moons" if direction == "inference" else "quadrants")
     finite = np.concatenate([m[0][np.isfinite(m[0])].ravel() for m in maps])
     vmax = float(finite.max())
-    bound = max(0.1, float(np.quantile(np.abs(np.concatenate([m[1].ravel() for m in maps])), 0.99)))
+    bound = max(0.1, float(np.nanquantile(np.abs(np.concatenate([m[1].ravel() for m in maps])), 0.99)))
     art = {}
     for col, (k, lim, (log_q, logdet)) in enumerate(zip(ks, lims, maps)):
         for row, name in enumerate(rows):
@@ -104,6 +110,8 @@ def depth_strip(
             else:
                 art[name] = panels.heatmap(ax, logdet, lim, "RdBu_r", -bound, bound)
                 ax.scatter(*states[k].numpy().T, s=0.3, c="k", alpha=0.2, linewidths=0)
+                if k == 0:
+                    ax.text(0.5, 0.93, NO_MAP, transform=ax.transAxes, ha="center", va="top", fontsize=9)
             ax.tick_params(labelsize=9, length=2)
         axes[-1, col].set_xlabel("coordinate 1")
     for row, name in enumerate(rows):
@@ -116,7 +124,7 @@ def depth_strip(
 
 @torch.no_grad()
 def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 3.0) -> Figure:
-    """Top row: g_k, part-way along the generation path. Bottom: the 2018 blog's ``inverse(z, k)``."""
+    """Top row: g_k, part-way along the generation path. Bottom: ``inverse(z, k)`` (first k steps undone)."""
     z = flow.base_sample(n, seed=seed)
     colors = label_colors(trajectories.quadrants(z), "quadrants")
     ks = strip_depths(flow, "generation", count)
@@ -132,6 +140,6 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, siz
         for ax in axes[:, col]:
             ax.tick_params(labelsize=9, length=2)
     axes[0, 0].set_ylabel(f"generation path of\nthe full flow ({len(flow)} steps)")
-    axes[1, 0].set_ylabel("the blog's inverse(z, k):\nsample of a k-step model")
+    axes[1, 0].set_ylabel("inverse(z, k), undoing the first\nk steps: a k-step model's sample")
     fig.suptitle("same z, colour = its quadrant; each column has its own box")
     return fig
