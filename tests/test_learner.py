@@ -146,7 +146,7 @@ class DoubledLogdet(nn.Module):
 def test_every_image_step_passes_on_inputs_from_its_domain():
     from realnvp_lib import images as ri
 
-    flow = ri.image_realnvp(seed=0).double()
+    flow = ri.image_realnvp(seed=0, hidden=8).double()  # every kind of step, small conditioners
     v = ri.dequantize(ri.digits("test")[:32], torch.Generator().manual_seed(0), dtype=torch.float64)
     states = flow.trajectory(v)  # each step is checked on the states that reach it
     for k, step in enumerate(flow.bijections):
