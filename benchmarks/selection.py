@@ -10,6 +10,10 @@ numbers). The rule:
     more than ``MARGIN`` = 2 standard errors of the paired difference; among the settings that
     clear that bar, take the lowest.
 
+A table's "> 2 se?" column answers whether that setting beats the default by more than the noise
+(lower by more than 2 standard errors of the paired difference): "no" also covers a setting that
+is worse by more than the noise; the "- default" column says which.
+
 Only the chosen configuration is then scored on the **test** split (360 digits), in a separate
 table printed last, which no choice reads.
 """

@@ -154,17 +154,34 @@ def test_make_lab_installs_the_project_lab_settings_and_loads_its_css(tmp_path):
     assert ".realnvp-slider" in (ROOT / "tools" / "lab" / "custom.css").read_text()
 
 
-def test_lab_settings_go_where_lab_reads_them(tmp_path):
-    spec = importlib.util.spec_from_file_location("lab_settings", ROOT / "tools" / "lab_settings.py")
+def load_tool(name: str):
+    """A script of tools/ as a module (tools/ is no package)."""
+    spec = importlib.util.spec_from_file_location(Path(name).name, ROOT / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    targets = module.targets(tmp_path)
+    return module
+
+
+def test_lab_settings_go_where_lab_reads_them(tmp_path):
+    targets = load_tool("lab_settings").targets(tmp_path)
     from jupyterlab.labapp import LabApp
 
     app_settings = Path(LabApp().app_settings_dir.replace(sys.prefix, str(tmp_path)))
     assert targets["overrides.json"].parent == app_settings / "overrides.d"
     server = Path(importlib.util.find_spec("jupyter_server").origin).parent  # JupyterLab's server
     assert targets["custom.css"] == server / "static" / "custom" / "custom.css"
+    # the pre-save hook: a module the server imports, named by a config file it reads
+    paths = subprocess.run(
+        [sys.executable, "-m", "jupyter", "--paths", "--json"], capture_output=True, check=True
+    )
+    config_paths = [Path(p) for p in json.loads(paths.stdout)["config"]]  # where the server looks
+    here = Path(str(targets["jupyter_server_config.json"].parent).replace(str(tmp_path), sys.prefix))
+    assert here.parent in config_paths and here.name == "jupyter_server_config.d"
+    hook = json.loads((ROOT / "tools" / "lab" / "jupyter_server_config.json").read_text())
+    module, function = hook["ContentsManager"]["pre_save_hook"].rsplit(".", 1)
+    assert targets["realnvp_widget_state.py"].name == f"{module}.py"
+    assert targets["realnvp_widget_state.py"].parent.name == "site-packages"
+    assert hasattr(load_tool("lab/realnvp_widget_state"), function)
 
 
 def test_make_lab_conda_uses_the_active_environment(tmp_path):

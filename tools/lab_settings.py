@@ -1,6 +1,6 @@
 """Install the project's JupyterLab settings into the environment that runs Lab (what `make lab` runs).
 
-Two files from ``tools/lab/``:
+Four files from ``tools/lab/``:
 
 * ``overrides.json`` -> ``<prefix>/share/jupyter/lab/settings/overrides.d/realnvp.json``, Lab's
   defaults for this environment, beside any ``overrides.json`` of its owner's (a user's own settings
@@ -13,6 +13,13 @@ Two files from ``tools/lab/``:
   the series' sliders, which scrub without a kernel (a ``custom.css`` in the user's Jupyter config
   folder, if any, is served first).
 
+* ``realnvp_widget_state.py`` -> the environment's ``site-packages``, and ``jupyter_server_config.json``
+  -> ``<prefix>/etc/jupyter/jupyter_server_config.d/realnvp.json``, which makes it the server's
+  pre-save hook: ``saveState`` alone would drop, at the next save (an autosave after merely opening
+  the notebook included), the state of every widget shown from the file rather than made by the
+  kernel. `make lab` also passes the hook on its command line; installing it here keeps any other
+  Lab started from this environment from writing such a file.
+
 ``python tools/lab_settings.py`` installs into the environment of the Python that runs it;
 ``--check`` only reports whether the installed files are the project's (exit status 1 if not).
 """
@@ -24,12 +31,14 @@ import filecmp
 import importlib.util
 import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 __all__ = ["SOURCES", "main", "targets"]
 
 HERE = Path(__file__).resolve().parent / "lab"
-SOURCES = {"overrides.json": HERE / "overrides.json", "custom.css": HERE / "custom.css"}
+NAMES = ("overrides.json", "custom.css", "realnvp_widget_state.py", "jupyter_server_config.json")
+SOURCES = {name: HERE / name for name in NAMES}
 
 
 def targets(prefix: str | Path = sys.prefix) -> dict[str, Path]:
@@ -40,6 +49,11 @@ def targets(prefix: str | Path = sys.prefix) -> dict[str, Path]:
     return {
         "overrides.json": Path(prefix, "share", "jupyter", "lab", "settings", "overrides.d", "realnvp.json"),
         "custom.css": Path(spec.origin).parent / "static" / "custom" / "custom.css",
+        "realnvp_widget_state.py": Path(sysconfig.get_paths(vars={"base": str(prefix)})["purelib"])
+        / "realnvp_widget_state.py",
+        "jupyter_server_config.json": Path(
+            prefix, "etc", "jupyter", "jupyter_server_config.d", "realnvp.json"
+        ),
     }
 
 
