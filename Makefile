@@ -90,7 +90,7 @@ learners-run: $(VENV)/.test
 	$(BIN)/python -m pytest -m learners_run tests/test_learners_run.py
 
 figures: $(VENV)/.lab
-	MPLBACKEND=Agg $(BIN)/python -m realnvp_lib.viz.make_figures figures/
+	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py figures/
 
 # Executed, then streams coalesced: a committed progress bar is its finished line, not 100 redraws.
 # Then the metadata JupyterLab writes (tools/notebook_metadata.py), so opening one changes nothing.

@@ -15,7 +15,7 @@ complete recipe, in the last line, which no row's verdict reads. The rows:
 
 1. plain Adam, lr 1e-3, batches of 128;
 2. plain Adam, lr 5e-3, batches of 128;
-3. + linear warm-up and cosine decay (``rl.recipe.lr_factor``);
+3. + linear warm-up and cosine decay (``rl.config.lr_factor``);
 4. + batches of 512;
 5. + weight averaging (the average of row 4's run: averaging does not change the training path);
 6. + gradient clipping at norm 100: the complete recipe, checked to be exactly ``rl.fit``.
@@ -64,7 +64,7 @@ def train(
     clipped = 0
     start = time.perf_counter()
     for step in range(steps):
-        opt.param_groups[0]["lr"] = lr * rl.recipe.lr_factor(step, steps, 300) if schedule else lr
+        opt.param_groups[0]["lr"] = lr * rl.config.lr_factor(step, steps, 300) if schedule else lr
         loss = -flow.log_prob(draw(batch)).mean()
         absorb(average, flow, step, ema)  # the weights this loss was computed with
         opt.zero_grad()

@@ -2,32 +2,62 @@
 
 Direction convention, everywhere: ``forward`` maps data -> latent and returns ``(y, logdet)``;
 ``inverse`` maps latent -> data and returns ``(x, logdet)``; ``logdet`` has shape ``(B,)``.
+
+The **core** is this folder's top-level modules (the bijection contract, ``Flow``, ``fit``, toy data,
+tensor checks, checkpoints); ``instruments/`` holds what the notebooks teach with; ``images/`` and
+``viz/`` are extensions (``from realnvp_lib import images as ri, viz``). CONTRIBUTING.md maps them.
 """
 
-from . import (
+import sys as _sys
+
+from . import checkpoint, checks, config, data, runtime, train
+from .bijections import AffineCoupling, Bijection
+from .checkpoint import load_flow, save_flow
+from .checks import NonFiniteInputError
+from .config import FitConfig
+from .flow import PERMUTATIONS, Flow, as_flow, realnvp
+from .instruments import (
     ablation,
     calculus,
-    compute,
-    data,
+    checker,
     density,
-    learner,
-    paths,
+    grids,
+    perturb,
     pitfalls,
     pretrained,
-    recipe,
     scores,
     snapshots,
     timing,
+    trajectories,
 )
-from .bijections import AffineCoupling, Bijection, alternating_mask, checkerboard_mask, half_mask
-from .checkpoint import load_flow, save_flow
-from .flow import PERMUTATIONS, Flow, as_flow, make_permutation, realnvp
-from .learner import check_bijection, implemented, yours_or_ours
+from .instruments.checker import check_bijection, implemented, yours_or_ours
+from .instruments.perturb import randomize
+from .masks import alternating_mask, checkerboard_mask, half_mask
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
-from .perturb import randomize
-from .recipe import FitConfig
 from .train import History, NonFiniteLossError, fit
-from .validation import NonFiniteInputError
+
+# Module paths from before the core / instruments split, so `from realnvp_lib.calculus import jacobian`
+# and `rl.recipe.lr_factor` keep working: each old name points at the module's one home.
+_OLD_NAMES = {
+    "calculus": calculus,
+    "density": density,
+    "grids": grids,
+    "timing": timing,
+    "snapshots": snapshots,
+    "scores": scores,
+    "ablation": ablation,
+    "pitfalls": pitfalls,
+    "pretrained": pretrained,
+    "perturb": perturb,
+    "paths": trajectories,
+    "learner": checker,
+    "recipe": config,
+    "compute": runtime,
+    "validation": checks,
+}
+for _old, _module in _OLD_NAMES.items():
+    _sys.modules.setdefault(f"{__name__}.{_old}", _module)
+paths, learner, recipe, compute, validation = trajectories, checker, config, runtime, checks
 
 __all__ = [
     "AffineCoupling",
@@ -48,25 +78,29 @@ __all__ = [
     "as_flow",
     "calculus",
     "check_bijection",
+    "checker",
     "checkerboard_mask",
-    "compute",
+    "checkpoint",
+    "checks",
+    "config",
     "data",
     "density",
     "fit",
+    "grids",
     "half_mask",
     "implemented",
-    "learner",
     "load_flow",
-    "make_permutation",
-    "paths",
+    "perturb",
     "pitfalls",
     "pretrained",
     "randomize",
     "realnvp",
-    "recipe",
+    "runtime",
     "save_flow",
     "scores",
     "snapshots",
     "timing",
+    "train",
+    "trajectories",
     "yours_or_ours",
 ]

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor, nn
 
+from .bijections import Bijection
+
 __all__ = ["ActNorm", "data_init"]
 
 
-class ActNorm(nn.Module):
+class ActNorm(Bijection):
     """``y = (x - b) * exp(-log_s)`` per coordinate of a ``shape`` event (a ``(C, H, W)`` image, or ``(D,)``);
     ``log|det J| = -sum log_s``.
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
-from .compute import dtype_and_device
+from .checks import check_batch
 from .flow import Flow
-from .validation import check_batch
+from .runtime import dtype_and_device
 
 __all__ = ["Data", "batches"]
 

@@ -16,17 +16,14 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .masks import alternating_mask, checkerboard_mask, half_mask
-from .validation import check_batch, check_mask
+from .checks import check_batch, check_mask
 
 __all__ = [
     "ACTIVATIONS",
     "AffineCoupling",
     "Bijection",
     "affine",
-    "alternating_mask",
-    "checkerboard_mask",
-    "half_mask",
+    "bounded_scale",
     "mlp",
 ]
 
@@ -34,16 +31,19 @@ ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GEL
 
 
 class Bijection(nn.Module):
-    """Base class: an invertible map of ``(B, D)`` batches with a per-sample log-determinant."""
+    """Base class of every step: an invertible map of batches with a per-sample log-determinant.
 
-    dim: int
+    A batch is ``(B, D)`` for the 2-D flows or ``(B, C, H, W)`` for images (``ActNorm``, the images'
+    ``Logit``, ``InSqueezed``, ``FactorOut``); a step that knows its event size says so in ``dim``
+    (``D``) or ``shape`` (``(C, H, W)``), which ``check_bijection`` reads.
+    """
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - interface
-        """Map ``x: (B, D)`` towards the latent space; return ``(y: (B, D), logdet: (B,))``."""
+        """Map ``x: (B, ...)`` towards the latent space; return ``(y`` shaped like ``x, logdet: (B,))``."""
         raise NotImplementedError
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - interface
-        """Map ``y: (B, D)`` towards the data space; return ``(x: (B, D), logdet: (B,))``."""
+        """Map ``y: (B, ...)`` towards the data space; return ``(x`` shaped like ``y, logdet: (B,))``."""
         raise NotImplementedError
 
 
@@ -82,6 +82,16 @@ def affine(x: Tensor, s: Tensor, t: Tensor, inverse: bool = False) -> Tensor:
     tensor([[1.0000, 4.2974]])
     """
     return (x - t) * torch.exp(-s) if inverse else x * torch.exp(s) + t
+
+
+def bounded_scale(raw_s: Tensor, bound: float | None) -> Tensor:
+    """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``
+    (``bound=None``: ``raw`` itself). Every bounded scale in the library is this one.
+
+    >>> bounded_scale(torch.tensor([0.0, 100.0]), 3.0).tolist()
+    [0.0, 3.0]
+    """
+    return raw_s if bound is None else bound * torch.tanh(raw_s / bound)
 
 
 class AffineCoupling(Bijection):
@@ -135,7 +145,7 @@ class AffineCoupling(Bijection):
 
     def bounded_scale(self, raw_s: Tensor) -> Tensor:
         """``s = bound * tanh(raw / bound)``: close to ``raw`` when small, never beyond ``±bound``."""
-        return raw_s if self.scale_bound is None else self.scale_bound * torch.tanh(raw_s / self.scale_bound)
+        return bounded_scale(raw_s, self.scale_bound)
 
     def scale_shift(self, x_cond: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(s, t)``, each shaped like ``x``, already zero on the pass-through coordinates."""

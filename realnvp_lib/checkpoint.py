@@ -1,51 +1,95 @@
-"""Saving and loading trained flows: ``save_flow`` writes atomically, ``load_flow`` validates."""
+"""Saving, loading and caching trained flows: one file format, a builder registry, one cache.
+
+``save_flow`` writes a flow's builder name, config and weights atomically; ``load_flow`` rebuilds it
+through the **builder registry**: the core registers ``realnvp``, an extension registers its own
+builder on import (``register_builder``), so the core never imports an extension. ``cached_flow``
+is the one cache design: a file named by a digest of what trained it (``stamped_path``), that stamp
+stored inside and checked on load, a warning and a retrain on any mismatch.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
-from .files import atomic_path
 from .flow import Flow, realnvp
+from .train import History
 
 __all__ = [
+    "atomic_path",
+    "builder_config",
+    "cached_flow",
     "check_state",
     "load_flow",
-    "load_trained",
+    "load_stamped",
     "read_checkpoint",
-    "recipe_path",
+    "register_builder",
     "save_flow",
-    "write_atomically",
+    "stamped_path",
 ]
 
+# name -> (the function that builds the flow from its config, the Flow subclass it returns)
+_BUILDERS: dict[str, tuple[Callable[..., Flow], type[Flow]]] = {}
 
-def _builder(name: str):
-    """The function that rebuilds a flow from its config: ``realnvp`` or the images' ``image_realnvp``."""
-    if name == "image_realnvp":
-        from .images.model import image_realnvp  # imported here: realnvp_lib.images imports this module
 
-        return image_realnvp
-    if name == "realnvp":
-        return realnvp
-    raise ValueError(f"unknown flow builder {name!r} (this library builds 'realnvp' and 'image_realnvp')")
+def register_builder(name: str, build: Callable[..., Flow], flow_type: type[Flow] = Flow) -> None:
+    """Let ``save_flow``/``load_flow`` handle flows of ``flow_type`` built by ``build(**flow.config)``.
+
+    An extension calls this when it is imported (``realnvp_lib.images`` registers ``image_realnvp``
+    for its ``ImageFlow``); the most specific registered type of a flow names its builder.
+    """
+    if not (isinstance(flow_type, type) and issubclass(flow_type, Flow)) or not callable(build):
+        raise TypeError(
+            f"register_builder needs a callable and a Flow subclass, got {build!r}, {flow_type!r}"
+        )
+    _BUILDERS[name] = (build, flow_type)
+
+
+register_builder("realnvp", realnvp)
+
+
+def _builder(name: str) -> Callable[..., Flow]:
+    if name not in _BUILDERS:
+        raise ValueError(
+            f"unknown flow builder {name!r} (registered: {sorted(_BUILDERS)}); an extension registers "
+            "its builder when it is imported, e.g. `from realnvp_lib import images` for 'image_realnvp'"
+        )
+    return _BUILDERS[name][0]
 
 
 def _builder_name(flow: Flow) -> str:
-    from .images.model import ImageFlow
+    by_type = {flow_type: name for name, (_, flow_type) in _BUILDERS.items()}
+    return next(by_type[cls] for cls in type(flow).__mro__ if cls in by_type)
 
-    return "image_realnvp" if isinstance(flow, ImageFlow) else "realnvp"
+
+def builder_config(name: str, **kwargs) -> dict:
+    """The config ``name``'s builder stores for ``kwargs`` (its defaults filled in), without building.
+
+    >>> builder_config("realnvp", n_layers=4)["n_layers"], builder_config("realnvp")["hidden"]
+    (4, 64)
+    """
+    bound = inspect.signature(_builder(name)).bind(**kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
-def recipe_path(cache_dir: str | Path, stem: str, recipe: dict) -> Path:
-    """``cache_dir/stem_<digest>.pt``: the name changes whenever anything in ``recipe`` (JSON) changes."""
-    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
+def stamped_path(cache_dir: str | Path, stem: str, stamp: dict) -> Path:
+    """``cache_dir/stem_<digest>.pt``: the name changes whenever anything in ``stamp`` (JSON) changes."""
+    digest = hashlib.sha1(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:10]
     return Path(cache_dir) / f"{stem}_{digest}.pt"
 
 
-def save_flow(flow: Flow, path: str | Path, recipe: dict | None = None, history: dict | None = None) -> None:
+def save_flow(flow: Flow, path: str | Path, stamp: dict | None = None, history: dict | None = None) -> None:
     """Write the flow's builder, config and weights to ``path`` (loadable with ``weights_only``).
 
     Flows built by ``rl.realnvp`` or ``images.image_realnvp`` are stored with their whole config (scale
@@ -53,8 +97,8 @@ def save_flow(flow: Flow, path: str | Path, recipe: dict | None = None, history:
     would refuse is refused here, before anything is written: a flow its config does not rebuild
     (a step added or replaced by hand), NaN or inf weights, a mask or permutation edited. The file
     is written next to ``path`` and renamed into place, so an interrupted save never leaves a
-    half-written checkpoint where a good one was. ``recipe`` (how it was trained, plain JSON values)
-    and ``history`` (a dict of plain values) are stored beside it: ``load_trained`` checks the first.
+    half-written checkpoint where a good one was. ``stamp`` (how it was trained, plain JSON values)
+    and ``history`` (a dict of plain values) are stored beside it: ``load_stamped`` checks the first.
     """
     if not isinstance(flow, Flow) or not flow.config:
         raise ValueError(
@@ -72,19 +116,28 @@ def save_flow(flow: Flow, path: str | Path, recipe: dict | None = None, history:
         ) from err
     check_state(state, expected, f"save_flow refuses this flow (nothing written to {path})")
     blob = {"builder": name, "config": flow.config, "state_dict": state}
-    if recipe is not None:
-        blob["recipe"] = json.loads(json.dumps(recipe))  # plain values only: loadable with weights_only
+    if stamp is not None:
+        blob["recipe"] = json.loads(json.dumps(stamp))  # plain values only: loadable with weights_only
     if history is not None:
         blob["history"] = history
-    write_atomically(blob, path)
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
 
 
-def load_trained(path: str | Path, recipe: dict) -> tuple[Flow, dict]:
-    """``(flow, history)`` saved by ``save_flow(..., recipe, history)``; ``ValueError`` naming the entries
-    of the stored recipe that differ from ``recipe`` (another architecture or training), or if corrupt."""
-    blob = read_checkpoint(path, {"config", "state_dict", "recipe"})
-    want = json.loads(json.dumps(recipe))
-    if blob["recipe"] != want:
+def load_stamped(path: str | Path, stamp: dict) -> tuple[Flow, dict]:
+    """``(flow, history)`` saved at a ``stamped_path``; ``ValueError`` naming what differs from ``stamp``.
+
+    A file written by ``cached_flow`` holds its stamp, compared whole (another architecture or
+    training is refused). A file saved by hand with ``save_flow(flow, stamped_path(...))`` holds
+    none: its name already carries the stamp's digest, and its config must be ``stamp["flow"]``.
+    Corrupt files are refused too. ``history`` is ``{}`` when none was stored.
+    """
+    blob = read_checkpoint(path, {"config", "state_dict"})
+    want = json.loads(json.dumps(stamp))
+    if "recipe" not in blob:
+        if blob["config"] != want.get("flow"):
+            raise ValueError(f"{path} holds another architecture ({blob['config']}), not {want.get('flow')}")
+    elif blob["recipe"] != want:
         got = blob["recipe"] if isinstance(blob["recipe"], dict) else {}
         diff = [f"{k}={got.get(k)!r} (wanted {v!r})" for k, v in want.items() if got.get(k) != v]
         raise ValueError(f"{path} was trained by another recipe or architecture: {', '.join(diff)[:400]}")
@@ -92,10 +145,32 @@ def load_trained(path: str | Path, recipe: dict) -> tuple[Flow, dict]:
     return load_flow(path), history if isinstance(history, dict) else {}
 
 
-def write_atomically(blob: dict, path: str | Path) -> None:
-    """``torch.save(blob, path)`` through a temporary file beside it, renamed into place."""
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+def cached_flow(
+    path: str | Path, stamp: dict, train: Callable[[], tuple[Flow, History]], what: str, retrain: bool = False
+) -> tuple[Flow, History, bool]:
+    """``(flow, history, loaded)``: the flow saved at ``path`` with this ``stamp``, or ``train()``'s, saved.
+
+    A file that is corrupt or stamped by another recipe gives a warning and is retrained and
+    overwritten; ``retrain=True`` ignores the file. An interrupted training is returned, not saved;
+    a folder that cannot be written costs a warning, never the training. ``what`` names the flow
+    in the warnings. A loaded history is rebuilt from the plain values stored beside the weights.
+    """
+    path = Path(path)
+    if path.exists() and not retrain:
+        try:
+            flow, saved = load_stamped(path, stamp)
+        except (ValueError, TypeError) as err:
+            warnings.warn(f"cached {what} unusable, retraining and overwriting it: {err}", stacklevel=3)
+        else:
+            names = {f.name for f in fields(History)} - {"snapshots"}
+            return flow, History(**{k: v for k, v in saved.items() if k in names}), True
+    flow, history = train()
+    if not history.interrupted:
+        try:
+            save_flow(flow, path, stamp, {k: v for k, v in asdict(history).items() if k != "snapshots"})
+        except (OSError, ValueError) as err:  # the trained flow is worth more than its cache file
+            warnings.warn(f"the trained {what} is returned but not cached: {err}", stacklevel=3)
+    return flow, history, False
 
 
 def read_checkpoint(path: str | Path, keys: set[str]) -> dict:
@@ -144,7 +219,7 @@ FIXED = (".mask", ".perm", ".inv_perm", ".P", ".sign_s", ".l_mask")
 def load_flow(path: str | Path) -> Flow:
     """Rebuild a flow saved by ``save_flow`` (``torch.load(..., weights_only=True)``), in its saved dtype.
 
-    The stored builder (``realnvp`` or ``image_realnvp``) rebuilds it from its stored config.
+    The stored builder (``realnvp``, or one an extension registered) rebuilds it from its stored config.
 
     Raises ``ValueError`` naming ``path`` if the file is unreadable, truncated or not a flow
     checkpoint, if a weight is NaN or inf, or if a mask or permutation is not what the stored
@@ -168,3 +243,34 @@ def load_flow(path: str | Path) -> Flow:
 def _short(t: torch.Tensor) -> str:
     values = t.flatten()[:6].tolist()
     return f"{values}{'...' if t.numel() > 6 else ''}"
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    An interrupted or failed write leaves the old file as it was (the temporary one is removed),
+    and a reader never sees half a file. The new file gets the permissions an ordinary ``open``
+    would give it (``mkstemp`` makes it private to its owner).
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
+    ('hello', ['a.txt'])
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -140,8 +140,8 @@ def sampler(
 
     It owns its random state (nothing global), so ``fit(flow, sampler("two_moons"))`` trains on
     an endless stream and the same seed gives the same stream. Points are drawn ``pool`` at a
-    time and handed out in order, never twice: sklearn's fixed cost per call (about 1 ms) was a
-    tenth of a training step when every batch paid it.
+    time and handed out in order, never twice: sklearn has a fixed cost per call, which every batch
+    would otherwise pay (benchmarks/recipe_choices.txt).
 
     >>> draw = sampler("two_moons", seed=3)
     >>> a, b = draw(5), draw(5)

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from .bijections import AffineCoupling, Bijection, half_mask
-from .compute import dtype_and_device
+from .bijections import AffineCoupling, Bijection
+from .checks import check_batch
+from .masks import half_mask
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
-from .validation import check_batch
+from .runtime import dtype_and_device
 
 __all__ = ["PERMUTATIONS", "STEP_ATTRIBUTES", "Flow", "as_flow", "make_permutation", "realnvp", "run_steps"]
 

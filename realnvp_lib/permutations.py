@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import Bijection
-from .validation import check_batch
+from .checks import check_batch
 
 __all__ = ["LULinear", "Permutation", "RandomPermutation", "Reverse", "SwapHalves"]
 

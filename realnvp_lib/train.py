@@ -5,20 +5,54 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 from torch import Tensor, nn
 from tqdm.std import tqdm
 
 from .batches import Data, batches
-from .compute import threads
+from .checks import NonFiniteInputError
+from .config import FitConfig, lr_factor
 from .flow import Flow
-from .history import History, Validation
-from .recipe import FitConfig, lr_factor
-from .validation import NonFiniteInputError
+from .runtime import threads
 
-__all__ = ["History", "NonFiniteLossError", "Validation", "fit", "negative_log_likelihood"]
+__all__ = ["HeldOut", "History", "NonFiniteLossError", "fit", "negative_log_likelihood"]
+
+
+@dataclass
+class History:
+    """What ``fit`` returns: one loss per step (mean NLL in nats) and optional weight snapshots."""
+
+    losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)  # the learning rate used at each step
+    seconds: float = 0.0
+    stopped_by_time: bool = False
+    interrupted: bool = False  # ended early by KeyboardInterrupt (the Jupyter stop button)
+    snapshots: list[tuple[int, dict[str, Tensor]]] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # processor time of this process (less than seconds on a shared CPU)
+    val_steps: list[int] = field(default_factory=list)  # steps done when each validation score was taken
+    val_scores: list[float] = field(default_factory=list)
+    best_step: int = 0  # the validated step whose weights the flow ends with (with a HeldOut score)
+    best_score: float = math.inf
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+
+@dataclass
+class HeldOut:
+    """A held-out score ``score(flow) -> float`` (lower is better) taken every ``every`` steps and at the
+    end; ``fit`` then ends with the weights of the best score (early stopping without stopping)."""
+
+    score: Callable[[Flow], float]
+    every: int
+
+    def __post_init__(self) -> None:
+        if not callable(self.score) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"HeldOut needs a callable score and every >= 1 steps, got {self!r}")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -45,7 +79,7 @@ def fit(
     progress: bool = True,
     *,
     objective: Callable[[Flow, Tensor], Tensor] | None = None,
-    validation: Validation | None = None,
+    validation: HeldOut | None = None,
     **overrides,
 ) -> History:
     """Train ``flow`` by minimising the mean negative log-likelihood ``-log q(x)`` with Adam.
@@ -63,7 +97,7 @@ def fit(
     (default ``-flow.log_prob(batch)``; the images' dequantization is one, with a ``check(data)`` for
     the raw integer images and, if it is an ``nn.Module``, parameters trained jointly in their own
     optimiser group, with its ``weight_decay`` and ``lr_scale`` attributes if it has them), and a
-    ``Validation`` whose best score's weights the flow ends with (with ``ema``, the best of the
+    ``HeldOut`` whose best score's weights the flow ends with (with ``ema``, the best of the
     averaged weights: the average is what is scored). ``weight_decay > 0`` uses AdamW.
 
     Returns a ``History``; the flow is left in eval mode holding the averaged (or best) weights.
@@ -82,8 +116,8 @@ def fit(
             "fit(flow, data, **d) or config=rl.FitConfig(**d)"
         )
     cfg = replace(config or FitConfig(), **overrides)
-    if validation is not None and not isinstance(validation, Validation):
-        raise TypeError(f"validation must be an rl.train.Validation, got {type(validation).__name__}")
+    if validation is not None and not isinstance(validation, HeldOut):
+        raise TypeError(f"validation must be an rl.train.HeldOut, got {type(validation).__name__}")
     stream = batches(data, cfg.batch_size, cfg.seed, flow, getattr(objective, "check", None))
     with threads(cfg.threads):  # the caller's setting comes back even if training stops with an error
         return _train(flow, stream, cfg, progress, objective or negative_log_likelihood, validation)
@@ -208,7 +242,7 @@ def _train(flow: Flow, batches, cfg: FitConfig, progress: bool, objective, valid
 
 
 def _validate(
-    flow: Flow, objective, validation: Validation, history: History, best, average: list[Tensor] | None
+    flow: Flow, objective, validation: HeldOut, history: History, best, average: list[Tensor] | None
 ):
     """Score the flow on held-out data; return the (flow, objective) weights of the best score so far.
 

@@ -7,7 +7,7 @@ import torch
 from serving import chromium
 
 import realnvp_lib as rl
-from realnvp_lib.perturb import randomize
+from realnvp_lib.instruments.perturb import randomize
 
 pytest_plugins = ["pytester"]  # tests/test_setup.py runs the browser-skip summary in a sandbox
 

@@ -7,7 +7,7 @@ import torch
 from conftest import all_bijections, randomize
 
 import realnvp_lib as rl
-from realnvp_lib.calculus import jacobian
+from realnvp_lib.instruments.calculus import jacobian
 
 DIMS = [2, 3, 5, 8, 64]
 KINDS = list(all_bijections(2))
@@ -142,7 +142,7 @@ def test_bad_input_raises(kind, bad, message):
 
 def test_huge_finite_input_is_not_mistaken_for_inf():
     # check_batch's fast test sums the batch; a finite batch whose float32 sum overflows must pass.
-    from realnvp_lib.validation import check_batch
+    from realnvp_lib.checks import check_batch
 
     huge = torch.tensor([[3e38, 3e38], [-1.0, float("nan")]])
     assert not torch.isfinite(huge[:1].sum())

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib import calculus, timing
+from realnvp_lib.instruments import calculus, timing
 from realnvp_lib.viz import panels
 
 A = torch.tensor([[1.2, 0.5], [-0.3, 0.9]], dtype=torch.float64)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import realnvp_lib as rl
-from realnvp_lib.compute import dtype_and_device, threads
+from realnvp_lib.runtime import dtype_and_device, threads
 
 
 def test_dtype_and_device_reads_parameters_then_float_buffers():

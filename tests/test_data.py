@@ -9,7 +9,7 @@ import torch
 from scipy import stats
 
 import realnvp_lib as rl
-from realnvp_lib import density
+from realnvp_lib.instruments import density
 
 
 def test_stream_never_repeats_and_crosses_pool_boundaries():

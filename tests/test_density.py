@@ -13,7 +13,7 @@ from scipy import integrate, special, stats
 from sklearn.datasets import make_moons
 
 import realnvp_lib as rl
-from realnvp_lib import density
+from realnvp_lib.instruments import density
 
 REFERENCE_H = {0.05: 0.2902, 0.1: 1.0085}  # reference values (quadrature + 1e6 MC samples)
 DOUBLE_MOON_H = 1.696  # reference value, "about"

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import realnvp_lib as rl  # noqa: E402
-from realnvp_lib.recipe import lr_factor  # noqa: E402
+from realnvp_lib.config import lr_factor  # noqa: E402
 from realnvp_lib.viz import diagrams  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def test_flow_diagram_has_one_box_per_step(kw):
     fig = diagrams.flow_diagram(flow)
     assert gids(fig, "step:") == [f"step:{k}" for k in range(len(flow))]
     labels = [t.get_text() for t in fig.axes[0].texts]
-    names = [rl.paths.step_name(b, False) for b in flow.bijections]
+    names = [rl.trajectories.step_name(b, False) for b in flow.bijections]
     assert all(any(name in label for label in labels) for name in names)
     plt.close(fig)
 

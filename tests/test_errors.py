@@ -68,9 +68,9 @@ def test_depth_outside_the_flow_is_an_error():
     flow = rl.realnvp(n_layers=3, hidden=8)
     for k in (-1, len(flow) + 1, 99):
         with pytest.raises(ValueError, match=rf"0\.\.{len(flow)}"):
-            rl.paths.depth_log_prob(flow, k)
+            rl.trajectories.depth_log_prob(flow, k)
         with pytest.raises(ValueError, match="depth"):
-            rl.paths.step_logdet(flow, k)
+            rl.trajectories.step_logdet(flow, k)
 
 
 def test_sample_count_must_be_positive():

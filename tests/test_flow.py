@@ -8,8 +8,8 @@ from conftest import randomize
 from test_bijections import points
 
 import realnvp_lib as rl
-from realnvp_lib.calculus import jacobian
 from realnvp_lib.flow import run_steps
+from realnvp_lib.instruments.calculus import jacobian
 
 
 def random_flow(dim: int, permutation: str = "swap", n_layers: int = 4) -> rl.Flow:

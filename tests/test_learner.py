@@ -8,7 +8,7 @@ from conftest import all_bijections
 from torch import nn
 
 import realnvp_lib as rl
-from realnvp_lib.pitfalls import BuggyCoupling
+from realnvp_lib.instruments.pitfalls import BuggyCoupling
 
 
 @pytest.mark.parametrize("dim", [2, 3, 6])
@@ -33,6 +33,7 @@ GALLERY = [
     ("split_merge", "pass-through coordinates", "outputs merged back in the wrong order"),
     ("unmasked_shift", "pass-through coordinates", "t not masked"),
     ("batch_stats", "samples independent", "batch statistics leak between samples"),
+    ("unmasked_conditioner", "log-det vs slogdet", "the conditioner sees the unmasked x"),
 ]
 
 
@@ -46,7 +47,7 @@ def test_every_gallery_bug_is_named(bug, check, words):
     assert check in failed[0] and words in failed[0]
 
 
-@pytest.mark.parametrize("bug", ["unmasked_logdet", "unmasked_shift", "batch_stats"])
+@pytest.mark.parametrize("bug", ["unmasked_logdet", "unmasked_shift", "batch_stats", "unmasked_conditioner"])
 def test_bugs_invisible_at_zero_init_are_still_caught(bug):
     fresh = BuggyCoupling(rl.alternating_mask(4), bug, hidden=16)
     good = rl.AffineCoupling(rl.alternating_mask(4), hidden=16)
@@ -145,7 +146,7 @@ class DoubledLogdet(nn.Module):
 def test_every_image_step_passes_on_inputs_from_its_domain():
     from realnvp_lib import images as ri
 
-    flow = ri.image_realnvp(seed=0).double()
+    flow = ri.image_realnvp(seed=0, hidden=8).double()  # every kind of step, small conditioners
     v = ri.dequantize(ri.digits("test")[:32], torch.Generator().manual_seed(0), dtype=torch.float64)
     states = flow.trajectory(v)  # each step is checked on the states that reach it
     for k, step in enumerate(flow.bijections):

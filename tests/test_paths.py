@@ -10,8 +10,8 @@ import torch
 from conftest import randomize
 
 import realnvp_lib as rl
-from realnvp_lib import paths as states
-from realnvp_lib.grids import grid_lines, grid_points
+from realnvp_lib.instruments import trajectories as states
+from realnvp_lib.instruments.grids import grid_lines, grid_points
 from realnvp_lib.viz import frames
 
 

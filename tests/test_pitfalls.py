@@ -6,8 +6,13 @@ import pytest
 import torch
 
 import realnvp_lib as rl
-from realnvp_lib.calculus import jacobian
-from realnvp_lib.pitfalls import BuggyCoupling, coupling_scales, expect_failure, unchecked_trajectory
+from realnvp_lib.instruments.calculus import jacobian
+from realnvp_lib.instruments.pitfalls import (
+    BuggyCoupling,
+    coupling_scales,
+    expect_failure,
+    unchecked_trajectory,
+)
 
 
 def buggy(bug: str, mask=None) -> tuple[BuggyCoupling, rl.AffineCoupling]:
@@ -109,3 +114,15 @@ def test_coupling_scales_follow_the_flow_and_survive_overflow():
     assert len(states) == len(unbounded) + 1 and not torch.isfinite(states[-1]).all()
     with pytest.raises(ValueError, match="NaN or inf"):
         unbounded.trajectory(torch.randn(4, 2))  # the checked path refuses what this one reports
+
+
+def test_unmasked_conditioner_breaks_the_jacobian_and_the_round_trip_but_not_the_pass_through():
+    bad, good = buggy("unmasked_conditioner")
+    y, ld = bad(X)
+    keep = rl.half_mask(4).bool()
+    assert torch.equal(y[:, keep], X[:, keep])  # s and t are still masked: b⊙y = b⊙x
+    assert not torch.allclose(y, good(X)[0], atol=1e-3)  # but they were computed from all of x
+    assert not torch.allclose(ld, autograd_logdet(bad, X), atol=1e-3)
+    assert not torch.allclose(bad.inverse(y)[0], X, atol=1e-3)
+    report = rl.check_bijection(bad, verbose=False)
+    assert report.failures and all("conditioner sees the unmasked x" in f for f in report.failures[:2])

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.perturb import randomize
+from realnvp_lib.instruments.perturb import randomize
 from realnvp_lib.viz import encode, sliders
 from realnvp_lib.viz.figure import FrameFigure
 from realnvp_lib.viz.frames import depth_frames, depth_lim
@@ -25,8 +25,17 @@ def flow() -> rl.Flow:
     return randomize(rl.realnvp(n_layers=3, hidden=16), std=0.5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def slider(flow):
+    """One depth slider shared by the tests that only read it (building one renders every frame)."""
+    s = sliders.depth_slider(flow, n=N)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def fresh_slider(flow):
+    """A slider of its own, for a test that moves its controls."""
     s = sliders.depth_slider(flow, n=N)
     yield s
     s.close()
@@ -107,7 +116,7 @@ def test_each_depth_fills_its_own_box_unless_asked_for_one_fixed_box(flow):
         ),
         dtype=torch.float32,
     )
-    truth = rl.paths.depth_log_prob(flow, k)(grid).detach().reshape(16, 16).numpy()
+    truth = rl.trajectories.depth_log_prob(flow, k)(grid).detach().reshape(16, 16).numpy()
     np.testing.assert_allclose(own.log_density[k], truth, atol=1e-4)
 
 
@@ -158,7 +167,8 @@ def test_every_step_is_a_jslink_so_no_python_runs_in_the_browser(slider):
     assert len(links) == len(inner) + 2 + 1
 
 
-def test_value_direction_and_caption_follow_the_controls(slider, flow):
+def test_value_direction_and_caption_follow_the_controls(fresh_slider, flow):
+    slider = fresh_slider  # its controls are moved: not the shared one
     seen = []
     slider.observe(lambda change: seen.append(change["new"]), names="value")
     slider.slider.value = 2  # what the browser does, through the kernel
@@ -315,11 +325,11 @@ class LearnersFlow(torch.nn.Module):
         return x, logdet
 
 
-def test_a_learners_flow_gets_the_same_slider_as_the_library_flow_of_its_steps(flow):
+def test_a_learners_flow_gets_the_same_slider_as_the_library_flow_of_its_steps(flow, slider):
     mine = LearnersFlow(list(flow.bijections))
-    theirs, ours = sliders.depth_slider(mine, n=N), sliders.depth_slider(flow, n=N)
-    assert theirs.titles == ours.titles and theirs.frames == ours.frames
-    theirs.close(), ours.close()
+    theirs = sliders.depth_slider(mine, n=N)  # `slider` is depth_slider(flow, n=N), the library flow's
+    assert theirs.titles == slider.titles and theirs.frames == slider.frames
+    theirs.close()
     with pytest.raises(TypeError, match="takes the rl.Flow that rl.fit trained"):
         sliders.training_slider(mine, [(0, mine.state_dict())])  # snapshots name an rl.Flow's parameters
 

@@ -312,7 +312,7 @@ def test_validation_scores_the_weights_the_flow_would_end_with(ema):
         progress=False,
         ema=ema,
         snapshot_every=1,
-        validation=rl.train.Validation(score, every=1),
+        validation=rl.train.HeldOut(score, every=1),
     )
     snapshots = [state for _, state in history.snapshots[:6]]
     assert len(seen) == 6 and history.best_step == 2

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from realnvp_lib import images as ri
-from realnvp_lib.calculus import jacobian
 from realnvp_lib.images.train import digits_recipe, train_digits
-from realnvp_lib.perturb import randomize
+from realnvp_lib.instruments.calculus import jacobian
+from realnvp_lib.instruments.perturb import randomize
 
 
 def small(**kw) -> ri.VariationalDequantizer:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +12,19 @@ from conftest import randomize
 from PIL import Image
 
 import realnvp_lib as rl
-from realnvp_lib.viz import encode, figure, frames, gif, make_figures, static
+from realnvp_lib.viz import encode, figure, frames, gif, static
+
+
+def _load_make_figures():
+    """``tools/make_figures.py``, the ``make figures`` command (a script, not part of the library)."""
+    path = Path(__file__).resolve().parents[1] / "tools" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_figures = _load_make_figures()
 
 MAX_GIF_BYTES = 1_000_000
 
@@ -178,3 +193,9 @@ def test_readme_gifs_are_wide_enough(made):
     for name in make_figures.README_GIFS:
         with Image.open(out / name) as im:
             assert im.width >= 480, name
+
+
+def test_a_misspelt_panel_is_named_before_anything_is_drawn(depth, tmp_path):
+    with pytest.raises(ValueError, match=r"unknown panel\(s\) \['densty'\]"):
+        gif.save_gif(depth, tmp_path / "typo.gif", panels=["densty"])
+    assert not (tmp_path / "typo.gif").exists()

@@ -12,7 +12,7 @@ from . import cache, data, dequantization, layers, logit, metrics, model, train,
 from .cache import trained_digits_flow
 from .data import LEVELS, SHAPE, dequantize, digits
 from .dequantization import Dequantized, UniformDequantizer
-from .layers import ConvNet, FactorOut, InSqueezed, Squeeze, conv_coupling, squeeze, unsqueeze
+from .layers import ConvNet, FactorOut, InSqueezed, conv_coupling, squeeze, unsqueeze
 from .logit import Logit
 from .metrics import LogitGaussian, PixelHistogram, Uniform, baselines, bits_per_dim, bits_per_image
 from .model import ImageFlow, image_realnvp, scale_of_pixel
@@ -39,7 +39,6 @@ __all__ = [
     "Logit",
     "LogitGaussian",
     "PixelHistogram",
-    "Squeeze",
     "Uniform",
     "UniformDequantizer",
     "VariationalDequantizer",

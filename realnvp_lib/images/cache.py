@@ -1,28 +1,27 @@
-"""``trained_digits_flow``: the notebook's model trained by its recipe, cached by ``rl.checkpoint``."""
+"""``trained_digits_flow``: the notebook's model trained by its recipe, cached by ``cached_flow``."""
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from ..checkpoint import load_trained, recipe_path, save_flow
+from ..checkpoint import builder_config, cached_flow, stamped_path
 from ..train import History
 from .data import SPLITS, digits
 from .model import ImageFlow, image_realnvp
 from .train import digits_recipe, train_digits
 
-__all__ = ["RECIPE_VERSION", "cache_file", "recipe", "trained_digits_flow"]
+__all__ = ["RECIPE_VERSION", "cache_file", "stamp", "trained_digits_flow"]
 
 RECIPE_VERSION = 2  # bump when training changes in a way the configs do not show (2: trained by rl.fit)
 
 
-def recipe(seed: int = 0) -> dict:
+def stamp(seed: int = 0) -> dict:
     """What the cache file stamps: the architecture, ``fit``'s config, the splits and the version."""
     return {
-        "flow": image_realnvp(seed=seed).config,
+        "flow": builder_config("image_realnvp", seed=seed),
         "fit": asdict(digits_recipe(seed)),
         "splits": SPLITS,
         "version": RECIPE_VERSION,
@@ -31,12 +30,7 @@ def recipe(seed: int = 0) -> dict:
 
 def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
     """The cache file's name: it changes whenever the architecture, the recipe or the splits change."""
-    return recipe_path(cache_dir, f"digits_realnvp_seed{seed}", recipe(seed))
-
-
-def _history(saved: dict) -> History:
-    names = {f.name for f in fields(History)} - {"snapshots"}
-    return History(**{k: v for k, v in saved.items() if k in names})
+    return stamped_path(cache_dir, f"digits_realnvp_seed{seed}", stamp(seed))
 
 
 def trained_digits_flow(
@@ -48,23 +42,16 @@ def trained_digits_flow(
 ) -> tuple[ImageFlow, History]:
     """``image_realnvp(seed)`` trained by ``digits_recipe(seed)`` on the training split: ``(flow, history)``.
 
-    With a ``cache_dir`` the result is saved there (``rl.save_flow`` with the recipe stamped) and
-    loaded next time, history included; a corrupt or mismatched file gives a warning and is retrained
-    and overwritten. An interrupted run is returned but not cached. ``device`` defaults to the CPU.
+    With a ``cache_dir`` the result is saved there (``rl.save_flow`` with the stamp) and loaded next
+    time, history included; a corrupt or mismatched file gives a warning and is retrained and
+    overwritten. An interrupted run is returned but not cached. ``device`` defaults to the CPU.
     """
-    path = cache_file(cache_dir, seed) if cache_dir is not None else None
-    if path is not None and path.exists() and not retrain:
-        try:
-            flow, saved = load_trained(path, recipe(seed))
-            return flow.to(device or "cpu").eval(), _history(saved)
-        except (ValueError, TypeError) as err:
-            warnings.warn(f"cached digits flow unusable, retraining and overwriting it: {err}", stacklevel=2)
-    flow = image_realnvp(seed=seed).to(device or "cpu")
-    history = train_digits(flow, digits("train"), digits("val"), digits_recipe(seed), progress)
-    if path is not None and not history.interrupted:
-        try:
-            saved = {k: v for k, v in asdict(history).items() if k != "snapshots"}
-            save_flow(flow, path, recipe(seed), saved)
-        except (OSError, ValueError) as err:  # the trained flow is worth more than its cache file
-            warnings.warn(f"the trained digits flow is returned but not cached: {err}", stacklevel=2)
-    return flow, history
+
+    def train() -> tuple[ImageFlow, History]:
+        flow = image_realnvp(seed=seed).to(device or "cpu")
+        return flow, train_digits(flow, digits("train"), digits("val"), digits_recipe(seed), progress)
+
+    if cache_dir is None:
+        return train()
+    flow, history, _ = cached_flow(cache_file(cache_dir, seed), stamp(seed), train, "digits flow", retrain)
+    return flow.to(device or "cpu").eval(), history

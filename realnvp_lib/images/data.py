@@ -15,6 +15,7 @@ __all__ = [
     "dequantize",
     "digits",
     "split_indices",
+    "to_pixels",
 ]
 
 LEVELS = 17  # load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap): 17 grey levels
@@ -64,9 +65,17 @@ def dequantize(
     dtype = dtype or torch.get_default_dtype()
     if not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
-    u = torch.rand(x.shape, generator=generator, dtype=dtype).to(x.device)
-    # (16 + u) / 17 rounds to exactly 1.0 for u close to 1 in float32: keep v below 1, in the domain.
-    return ((x.to(dtype) + u) / LEVELS).clamp(max=1 - torch.finfo(dtype).eps / 2)
+    return to_pixels(x, torch.rand(x.shape, generator=generator, dtype=dtype).to(x.device))
+
+
+def to_pixels(x: Tensor, u: Tensor) -> Tensor:
+    """``v = (x + u) / 17`` in ``u``'s dtype, kept inside ``[0, 1)``: the one place noise meets levels.
+
+    ``x``: integer levels ``0..16``, ``u``: noise in ``[0, 1)`` of the same shape (uniform, or a
+    variational dequantizer's). ``(16 + u) / 17`` rounds to exactly 1.0 for ``u`` close to 1 in
+    float32: the clamp keeps ``v`` below 1, in the logit's domain.
+    """
+    return ((x.to(u.dtype) + u) / LEVELS).clamp(max=1 - torch.finfo(u.dtype).eps / 2)
 
 
 def _where(bad: Tensor) -> str:

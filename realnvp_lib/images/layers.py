@@ -9,14 +9,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..bijections import AffineCoupling
+from ..bijections import AffineCoupling, Bijection
 from ..masks import channel_mask, checkerboard
 
 __all__ = [
     "ConvNet",
     "FactorOut",
     "InSqueezed",
-    "Squeeze",
     "channel_mask",
     "checkerboard",
     "conv_coupling",
@@ -43,16 +42,6 @@ def unsqueeze(x: Tensor) -> Tensor:
         raise ValueError(f"unsqueeze needs a multiple of 4 channels, got {c4}")
     c = c4 // 4
     return x.reshape(b, c, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(b, c, 2 * h, 2 * w)
-
-
-class Squeeze(nn.Module):
-    """``squeeze`` as a bijection (a permutation of the pixels: log-det 0); changes the shape."""
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        return squeeze(x), x.new_zeros(x.shape[0])
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        return unsqueeze(y), y.new_zeros(y.shape[0])
 
 
 class ConvNet(nn.Module):
@@ -97,7 +86,7 @@ def conv_coupling(
     return AffineCoupling(mask, scale_bound=scale_bound, net=ConvNet(mask, hidden, n_blocks))
 
 
-class InSqueezed(nn.Module):
+class InSqueezed(Bijection):
     """Run ``layer`` on the squeezed image and unsqueeze again: ``(B, C, H, W)`` in and out.
 
     Keeping every step's state in the input's shape is what lets ``flow.trajectory`` show each
@@ -117,7 +106,7 @@ class InSqueezed(nn.Module):
         return unsqueeze(x), logdet
 
 
-class FactorOut(nn.Module):
+class FactorOut(Bijection):
     """Multi-scale factor-out (sec. 3.6): ``layer`` sees only the first ``keep`` channels.
 
     The other channels were factored out at an earlier scale: they are already final latent

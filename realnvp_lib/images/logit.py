@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn import functional as F
 
+from ..bijections import Bijection
 from .data import check_pixels
 
 __all__ = ["Logit"]
 
 
-class Logit(nn.Module):
+class Logit(Bijection):
     """``y = logit(a + (1 - 2a) v)``: pixels ``v`` in ``[0, 1)`` -> the real line, any shape ``(B, ...)``.
 
     ``a`` (``alpha``) keeps ``v = 0`` finite. ``log|det J| = sum_i [log(1 - 2a) - log p_i - log(1 - p_i)]``

@@ -12,8 +12,9 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .. import compute
+from .. import runtime
 from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
+from .dequantization import UniformDequantizer
 from .logit import Logit
 
 __all__ = ["LogitGaussian", "PixelHistogram", "Uniform", "baselines", "bits_per_dim", "bits_per_image"]
@@ -83,14 +84,14 @@ def _nll(
             f"{type(dequantizer).__name__}"
         )
     check_images(x, "x")
-    dtype, device = compute.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
+    dtype, device = runtime.dtype_and_device(model, torch.float64)  # its weights', else CPU float64
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()
     gen = torch.Generator().manual_seed(seed)
     nll = torch.zeros(x.shape[0], dtype=torch.float64)
     try:
-        with compute.threads(threads):
+        with runtime.threads(threads):
             for _ in range(n_samples):
                 weights = torch.stack(
                     [_log_weights(model, x, gen, dtype, device, batch_size, dequantizer) for _ in range(k)]
@@ -106,10 +107,7 @@ def _log_weights(
     model, x: Tensor, gen: torch.Generator, dtype, device, batch_size: int, dequantizer
 ) -> Tensor:
     """``log q(v) - log r(u | x)`` for one draw per image: ``(N,)`` float64 on the CPU."""
-    if dequantizer is None:
-        v, log_r = dequantize(x, gen, dtype), torch.zeros(len(x), dtype=torch.float64)
-    else:
-        v, log_r = dequantizer.sample(x, gen, dtype)
+    v, log_r = (dequantizer or UniformDequantizer()).sample(x, gen, dtype)
     v = v.to(device)
     parts = [model.log_prob(v[i : i + batch_size]) for i in range(0, len(v), batch_size)]
     return torch.cat(parts).to("cpu", torch.float64) - log_r.to("cpu", torch.float64)

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ..actnorm import ActNorm
+from ..checkpoint import register_builder
 from ..flow import Flow
 from ..masks import channel_mask, checkerboard
 from .data import SHAPE, check_pixels
@@ -139,3 +140,6 @@ def scale_of_pixel(flow: ImageFlow) -> Tensor:
     if flow.config.get("factor_out") and flow.config.get("n_final"):
         channels[:, 2:] = 1.0  # the squeezed channels FactorOut leaves alone
     return unsqueeze(channels)[0, 0]
+
+
+register_builder("image_realnvp", image_realnvp, ImageFlow)  # so rl.load_flow rebuilds image flows

@@ -8,9 +8,9 @@ import torch
 from torch import Tensor
 
 from ..actnorm import data_init
+from ..config import FitConfig
 from ..flow import Flow
-from ..recipe import FitConfig
-from ..train import History, Validation, fit
+from ..train import HeldOut, History, fit
 from .data import LEVELS, SPLITS, check_images
 from .dequantization import Dequantized
 from .metrics import PIXELS, bits_per_dim
@@ -28,32 +28,24 @@ __all__ = [
     "variational_recipe",
 ]
 
-# Chosen by benchmarks/digits_quality.py runs (test bits/dim, seeds 0 / 1): 30 epochs with weight
-# decay 1.0 gave 1.998 / 1.992; 24 epochs 2.005 / 2.005; without weight decay 2.016 / 2.010 (the
-# best validation then came before the end: the flow was starting to overfit its 1257 images).
+# The recipe's constants were chosen by benchmarks/digits_quality.py and benchmarks/variational_alpha.py
+# runs (test bits/dim over seeds; the numbers are in benchmarks/recipe_choices.txt). Weight decay keeps
+# the flow from overfitting its few training images, so the best validation comes near the end.
 EPOCHS = 30
 BATCH = 64
-# A flow trained jointly with a variational dequantizer is still improving at 30 epochs (its best
-# validation came at or next to the last epoch in every run), so it gets twice as many: test bits/dim
-# at k = 1 (16 draws, seeds 0 / 1 / 2) went from 1.890 / 1.890 / 1.894 at 30 epochs to 1.874 / 1.869 /
-# 1.878 at 60, in about 80 CPU s of training; at 60 epochs a learning rate of 7.5e-3 (1.878, seed 0)
-# or a weight decay of 0.5 or 2.0 (1.894, 1.898) did worse.
+# A flow trained jointly with a variational dequantizer is still improving after EPOCHS (its best
+# validation came at or next to the last epoch), so it gets twice as many ...
 VARIATIONAL_EPOCHS = 60
-# ... and it is scored and kept as a running average of its weights. Its objective is noisier
-# (fresh draws from a moving r on top of the batches), and the average spans roughly the last hundred steps.
-# Test bits/dim at k = 1 (16 draws, 60 epochs, seeds 0 / 1 / 2): 1.874 / 1.869 / 1.878 without it,
-# 1.865 / 1.866 / 1.872 with decay 0.995 (0.97: 1.869, seed 0), about the same CPU time. With uniform
-# noise it moved seed 0 only from 1.997 to 1.994, so the digits recipe (the loop the learner writes
-# in notebook 07) keeps the plain best-validation weights.
+# ... and it is scored and kept as a running average of its weights: its objective is noisier (fresh
+# draws from a moving r on top of the batches). With uniform noise the average made no difference worth
+# keeping, so the digits recipe (the loop the learner writes in notebook 07) keeps the plain
+# best-validation weights.
 VARIATIONAL_EMA = 0.995
 # The flow trained with a learned dequantizer is built with a smaller logit alpha,
-# ``image_realnvp(alpha=VARIATIONAL_ALPHA)``. Test bits/dim at k = 1 / k = 64, seed 0
-# (benchmarks/variational_alpha.py): alpha 0.03 1.902 / 1.835, 0.01 1.866 / 1.802, 0.003 1.850 / 1.783,
-# 0.001 1.844 / 1.776, 3e-4 1.838 / 1.769, 1e-4 1.834 / 1.764, 1e-5 1.836 / 1.765. The smaller alpha, the
-# more of the background pixels' noise r(u | x) puts in the lowest twentieth of their bin (0.009 at
-# 0.01, 0.357 at 1e-4), where the logit stretches the bin furthest. With uniform noise alpha 0.001
-# instead of 0.01 moved seed 0 only from 1.997 to 1.992; the digits recipe keeps 0.01, the value notebook
-# 07 (the learner's own flow included) is measured with.
+# ``image_realnvp(alpha=VARIATIONAL_ALPHA)``: the smaller alpha, the more of the background pixels' noise
+# r(u | x) puts low in their bin, where the logit stretches the bin furthest. With uniform noise a
+# smaller alpha barely moved the score, so the digits recipe keeps 0.01, the value notebook 07 (the
+# learner's own flow included) is measured with.
 VARIATIONAL_ALPHA = 1e-4
 
 
@@ -99,7 +91,7 @@ def train_digits(
     """Minimise ``E_u[-log q((x + u) / 17) + log r(u | x)]`` over ``train`` (integer images) with ``rl.fit``.
 
     The image-specific parts are ``fit``'s strategies: the objective draws fresh dequantization noise
-    for every batch (uniform, or a ``dequantizer`` trained jointly), and a ``Validation`` scores the
+    for every batch (uniform, or a ``dequantizer`` trained jointly), and a ``HeldOut`` scores the
     ``val`` images (one fixed draw) after every epoch; the flow ends with the best one's weights.
     Before training every actnorm is set from 512 dequantized training images (mean 0, std 1).
     """
@@ -122,7 +114,7 @@ def train_digits(
         return bits_per_dim(f, val, n_samples=1, seed=cfg.seed + 1, dequantizer=deq)[0]
 
     every = steps_per_epoch(len(train), cfg.batch_size)
-    return fit(flow, train, cfg, progress, objective=objective, validation=Validation(score, every))
+    return fit(flow, train, cfg, progress, objective=objective, validation=HeldOut(score, every))
 
 
 def epoch_bpd(history: History, per_epoch: int = steps_per_epoch()) -> list[float]:

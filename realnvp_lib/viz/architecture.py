@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..flow import Flow
-from ..perturb import randomize
+from ..instruments.perturb import randomize
 
 __all__ = ["ROLES", "coordinate_roles", "draw_architecture"]
 

@@ -10,9 +10,9 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import nn
 
 from ..bijections import AffineCoupling
+from ..config import FitConfig, lr_factor
 from ..flow import Flow
-from ..paths import step_name
-from ..recipe import FitConfig, lr_factor
+from ..instruments.trajectories import step_name
 
 __all__ = ["coupling_diagram", "flow_diagram", "jacobian_pattern", "net_shape", "schedule_diagram"]
 

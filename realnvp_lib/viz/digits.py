@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..actnorm import ActNorm
 from ..bijections import AffineCoupling
-from ..files import atomic_path
+from ..checkpoint import atomic_path
 from ..images.layers import FactorOut, InSqueezed
 from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel
@@ -60,7 +60,7 @@ def show_images(
 
 
 def image_step_name(step: torch.nn.Module) -> str:
-    """A short reader's name for one step of ``image_realnvp`` (``paths.step_name`` names the 2-D flow's)."""
+    """A short reader's name for one image step (the 2-D flow's: ``trajectories.step_name``)."""
     if isinstance(step, Logit):
         return "logit"
     if isinstance(step, ActNorm):

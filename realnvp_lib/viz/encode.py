@@ -9,7 +9,7 @@ maps every pixel to it, and ``palette_pngs`` / ``viz.gif.save_gif`` store the in
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -20,7 +20,6 @@ from .frames import Frames
 __all__ = [
     "MIME",
     "image_mime",
-    "iter_rgb",
     "palette_png",
     "palette_pngs",
     "render_rgb",
@@ -31,17 +30,14 @@ __all__ = [
 MIME = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 
 
-def iter_rgb(frames: Frames, **figure_kw) -> Iterator[np.ndarray]:
-    """Each state of ``frames`` as an ``(H, W, 3)`` uint8 picture, drawn by one ``FrameFigure``."""
+def render_rgb(frames: Frames, **figure_kw) -> list[np.ndarray]:
+    """Every state of ``frames`` drawn by one ``FrameFigure``: a list of ``(H, W, 3)`` uint8 pictures."""
     figure = FrameFigure(frames, **figure_kw)
+    pictures = []
     for k in range(len(frames)):
         figure.show(k)
-        yield figure.rgb()
-
-
-def render_rgb(frames: Frames, **figure_kw) -> list[np.ndarray]:
-    """Every state of ``frames`` drawn: a list of ``(H, W, 3)`` uint8 pictures."""
-    return list(iter_rgb(frames, **figure_kw))
+        pictures.append(figure.rgb())
+    return pictures
 
 
 def shared_palette(images: Sequence[np.ndarray], colors: int = 256) -> np.ndarray:

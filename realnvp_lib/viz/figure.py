@@ -51,6 +51,12 @@ class FrameFigure:
         self, frames: Frames, panels: Sequence[str] | None, size: float, dpi: int, point_size: float
     ) -> None:
         self.frames = frames
+        unknown = [p for p in panels or () if p not in PANEL_TITLES]
+        if unknown:
+            raise ValueError(f"unknown panel(s) {unknown}: panels must be among {list(PANEL_TITLES)}")
+        missing = [p for p in panels or () if getattr(frames, SOURCE[p]) is None]
+        if missing:
+            raise ValueError(f"panel(s) {missing}: these frames hold no {[SOURCE[p] for p in missing]}")
         self.panels = list(panels or [p for p in PANEL_TITLES if getattr(frames, SOURCE[p]) is not None])
         bars = sum(p in ("density", "logdet") for p in self.panels)  # each map has a colourbar beside it
         self.fig = Figure(
@@ -139,7 +145,7 @@ class FrameFigure:
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")  # freeze the layout the first draw computed
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-        # Text is the slowest artist to draw (about 10 ms, more than all the others together): draw
+        # Text is the slowest artist to draw (slower than all the others together): draw
         # every title once, here, and keep the pixels of the band across the top that holds it.
         band = self.title.get_window_extent()
         self._title_band = Bbox.from_extents(0, band.y0 - 2, self.fig.bbox.x1, self.fig.bbox.y1)

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .. import data as datasets
-from .. import paths
+from ..data import DATASETS, two_moons
 from ..flow import Flow, as_flow
-from ..grids import grid_lines, grid_points
+from ..instruments import trajectories
+from ..instruments.grids import grid_lines, grid_values
 
 __all__ = [
     "PLANE_DATA",
@@ -116,8 +116,8 @@ def follow_lims(
 
 def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
     """The K+1 states of a path: ``flow.trajectory(x)`` or ``flow.inverse_trajectory(x)``."""
-    if direction not in paths.DIRECTIONS:
-        raise ValueError(f"direction must be one of {paths.DIRECTIONS}, got {direction!r}")
+    if direction not in trajectories.DIRECTIONS:
+        raise ValueError(f"direction must be one of {trajectories.DIRECTIONS}, got {direction!r}")
     return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
 
 
@@ -137,29 +137,25 @@ def start_points(
         box = DATA_GRID if data == "two_moons" else fit_lim([x.numpy()], pad=0.0)
         return x, labels, grid_lines(box, n_lines)
     z = flow.base_sample(n, seed=seed)
-    return z, paths.quadrants(z), grid_lines(LATENT_GRID, n_lines)
+    return z, trajectories.quadrants(z), grid_lines(LATENT_GRID, n_lines)
 
 
 def _labelled(name: str, n: int, seed: int, noise: float) -> tuple[Tensor, Tensor]:
     if name not in PLANE_DATA:
         raise ValueError(f"data (where the inference path starts) must be one of {PLANE_DATA}, got {name!r}")
     if name == "two_moons":
-        return datasets.two_moons(n, noise=noise, seed=seed, labels=True)
-    return datasets.DATASETS[name](n, seed=seed, labels=True)
+        return two_moons(n, noise=noise, seed=seed, labels=True)
+    return DATASETS[name](n, seed=seed, labels=True)
 
 
 def _push(states: list[Tensor], lines: list[Tensor], shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return [s.numpy() for s in states], [g.reshape(shape).numpy() for g in lines]
 
 
-def _grid_maps(fn, lim, n: int) -> np.ndarray:
-    return fn(grid_points(lim, n)).reshape(n, n).numpy()
-
-
 def depth_lim(flow: Flow, n: int = 1000, seed: int = 0, data: str = "two_moons") -> tuple:
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
     flow = as_flow(flow)
-    starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in paths.DIRECTIONS}
+    starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in trajectories.DIRECTIONS}
     pts = [p for d, x in starts.items() for p in path_states(flow, x, d)]
     return fit_lim([p.numpy() for p in pts])
 
@@ -192,7 +188,7 @@ def depth_frames(
     lims = own_lims(points) if follow else None
     boxes = lims or [lim] * len(points)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
-    names = [""] + [paths.step_name(*s) for s in paths.steps(flow, direction)]
+    names = [""] + [trajectories.step_name(*s) for s in trajectories.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
     titles = [
         f"{direction}: {letter}_{k} = "
@@ -212,10 +208,12 @@ def depth_frames(
     )
     if maps:
         frames.log_density = [
-            _grid_maps(paths.depth_log_prob(flow, k, direction), boxes[k], grid_n) for k in range(K + 1)
+            grid_values(trajectories.depth_log_prob(flow, k, direction), boxes[k], grid_n).numpy()
+            for k in range(K + 1)
         ]
         frames.logdet = [np.full((grid_n, grid_n), np.nan)] + [
-            _grid_maps(paths.step_logdet(flow, k, direction), boxes[k], grid_n) for k in range(1, K + 1)
+            grid_values(trajectories.step_logdet(flow, k, direction), boxes[k], grid_n).numpy()
+            for k in range(1, K + 1)
         ]
     return frames
 
@@ -232,16 +230,16 @@ def smooth_frames(
     n_lines: int = 9,
     data: str = "two_moons",
 ) -> Frames:
-    """States moving continuously inside every step (``paths.smooth_path``); points and grid only.
+    """States moving continuously inside every step (``trajectories.smooth_path``); points and grid only.
 
     ``follow=True`` gives every frame its own box (``follow_lims``), drawn with ticks.
     """
     flow = as_flow(flow)
     x, labels, lines = start_points(flow, direction, n, seed, n_lines=n_lines, data=data)
-    pts, depths = paths.smooth_path(flow, x, direction, coupling_frames, mix_frames)
-    grid = paths.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
+    pts, depths = trajectories.smooth_path(flow, x, direction, coupling_frames, mix_frames)
+    grid = trajectories.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
-    names = [""] + [f": {paths.step_name(*s)}" for s in paths.steps(flow, direction)]
+    names = [""] + [f": {trajectories.step_name(*s)}" for s in trajectories.steps(flow, direction)]
     titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
     return Frames(
         f"{direction}, moving inside each step",
@@ -271,13 +269,13 @@ def training_frames(
     model = copy.deepcopy(flow)
     z, labels, lines = start_points(flow, "generation", n, seed)
     points, grid, log_density, titles = [], [], [], []
-    lim = lim or fit_lim([datasets.two_moons(n, seed=seed).numpy()], pad=0.3)
+    lim = lim or fit_lim([two_moons(n, seed=seed).numpy()], pad=0.3)
     for step, state in snapshots:
         model.load_state_dict(state)
         with torch.no_grad():
             points.append(model.inverse(z)[0].numpy())
             grid.append(model.inverse(lines.reshape(-1, 2))[0].reshape(lines.shape).numpy())
-        log_density.append(_grid_maps(torch.no_grad()(model.log_prob), lim, grid_n))
+        log_density.append(grid_values(torch.no_grad()(model.log_prob), lim, grid_n).numpy())
         titles.append(f"samples after {step} training steps")
     return Frames(
         "training",

@@ -9,7 +9,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from ..files import atomic_path
+from ..checkpoint import atomic_path
 from .encode import render_rgb, shared_palette, to_palette
 from .frames import Frames
 

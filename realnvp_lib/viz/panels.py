@@ -9,7 +9,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor
 
-from ..grids import grid_points
+from ..instruments.grids import grid_values
 from .style import DATA_LIM, is_labels, label_colors
 
 __all__ = [
@@ -61,18 +61,8 @@ def density(
     vmax: float | None = None,
 ):
     """Heatmap of ``exp(log_prob)`` (or ``log_prob`` itself if ``log``) on an ``n x n`` grid."""
-    values = log_prob(grid_points(lim, n)).reshape(n, n)
-    img = values if log else values.exp()
-    artist = ax.imshow(
-        _np(img),
-        origin="lower",
-        extent=(*lim[0], *lim[1]),
-        vmax=vmax,
-        aspect="equal",
-        interpolation="bilinear",
-    )
-    ax.set(xlim=lim[0], ylim=lim[1], title=title)
-    return artist
+    values = grid_values(log_prob, lim, n)
+    return heatmap(ax, values if log else values.exp(), lim, vmax=vmax, title=title)
 
 
 def loss_curve(

@@ -10,11 +10,9 @@ site, which renders saved state with ``@jupyter-widgets/html-manager``. The outp
 first frame as ``image/png``: GitHub and untrusted notebooks, which render no widgets, show a picture.
 
 Each ``Image`` holds its frame as a ``data:`` URL (``format="url"``) rather than raw PNG bytes, which
-the widget would show through a new ``blob:`` URL at every step. Measured in headless Chromium on
-notebook 06's static page, ten steps of the depth slider, the two builds interleaved on a loaded
-2-core machine: median 22 ms from key press to painted frame with data URLs against 69 ms with
-blob URLs, the difference being the image decode (2–7 ms against 13–95 ms a step). It costs a
-third more bytes in the saved state (base64 of the PNG).
+the widget would show through a new ``blob:`` URL at every step: a step then paints sooner, the
+image decode being the difference (benchmarks/recipe_choices.txt). It costs a third more bytes in
+the saved state (base64 of the PNG).
 
 From Python, ``slider.value`` is the frame shown (``observe`` it, ``jslink`` it to your own control,
 put the widget in your own layout), ``slider.direction`` the set shown, ``slider.caption`` its title.
@@ -32,10 +30,10 @@ import traitlets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..flow import Flow, as_flow
-from ..paths import DIRECTIONS
-from .cells import close_previous_in_cell, close_tree
+from ..instruments.trajectories import DIRECTIONS
 from .encode import image_mime, palette_pngs, render_rgb
 from .frames import depth_frames, depth_lim, training_frames
+from .widget_lifetime import close_previous_in_cell, close_tree
 
 __all__ = [
     "DIRECTION_LABELS",
@@ -169,7 +167,7 @@ class FrameSlider(widgets.VBox):
 
     @property
     def nbytes(self) -> int:
-        """Encoded size of every frame together (the saved widget state is about 1.8 times it)."""
+        """Encoded size of every frame together (the saved widget state is larger: base64)."""
         return sum(len(f) for frames, _ in self.sets.values() for f in frames)
 
     def __len__(self) -> int:

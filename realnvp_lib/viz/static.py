@@ -7,10 +7,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .. import paths
 from ..bijections import AffineCoupling
 from ..flow import Flow
-from ..grids import grid_points
+from ..instruments import trajectories
+from ..instruments.grids import grid_values
 from . import panels
 from .figure import NO_MAP
 from .frames import fit_lim, path_states, square_lim, start_points
@@ -28,7 +28,9 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
     With ``count``, about that many of them, evenly spread, always including the first and last.
     """
     ks = [0] + [
-        k for k, (layer, _) in enumerate(paths.steps(flow, direction), 1) if isinstance(layer, AffineCoupling)
+        k
+        for k, (layer, _) in enumerate(trajectories.steps(flow, direction), 1)
+        if isinstance(layer, AffineCoupling)
     ]
     if count is None or count >= len(ks):
         return ks
@@ -36,7 +38,7 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
 
 
 def _couplings_before(flow: Flow, direction: str, k: int) -> int:
-    return sum(isinstance(layer, AffineCoupling) for layer, _ in paths.steps(flow, direction)[:k])
+    return sum(isinstance(layer, AffineCoupling) for layer, _ in trajectories.steps(flow, direction)[:k])
 
 
 @torch.no_grad()
@@ -45,11 +47,10 @@ def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, 
 
     At k = 0 there is no step yet: the log-det map is NaN (drawn blank, with a note), not zeros.
     """
-    grid = grid_points(lim, n)
-    log_q = paths.depth_log_prob(flow, k, direction)(grid).reshape(n, n).numpy()
+    log_q = grid_values(trajectories.depth_log_prob(flow, k, direction), lim, n).numpy()
     if k == 0:
         return log_q, np.full((n, n), np.nan)
-    return log_q, paths.step_logdet(flow, k, direction)(grid).reshape(n, n).numpy()
+    return log_q, grid_values(trajectories.step_logdet(flow, k, direction), lim, n).numpy()
 
 
 def depth_strip(
@@ -125,10 +126,10 @@ def depth_strip(
 def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, size: float = 3.0) -> Figure:
     """Top row: g_k, part-way along the generation path. Bottom: ``inverse(z, k)`` (first k steps undone)."""
     z = flow.base_sample(n, seed=seed)
-    colors = label_colors(paths.quadrants(z), "quadrants")
+    colors = label_colors(trajectories.quadrants(z), "quadrants")
     ks = strip_depths(flow, "generation", count)
     gen = flow.inverse_trajectory(z)
-    short = [paths.shorter_model_sample(flow, z, k) for k in ks]
+    short = [trajectories.shorter_model_sample(flow, z, k) for k in ks]
     fig, axes = plt.subplots(
         2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False, layout="constrained"
     )

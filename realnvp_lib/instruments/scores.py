@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..flow import Flow
 from .density import LogProbFn
-from .flow import Flow
 
 __all__ = ["Heldout", "heldout"]
 

@@ -1,11 +1,14 @@
-"""Points and polylines on a 2-D box: the one grid behind density maps, integrals and warped-grid pictures."""
+"""Points and polylines on a 2-D box, and a function evaluated on it: the one grid behind density maps,
+integrals and warped-grid pictures."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-__all__ = ["grid_points", "grid_lines"]
+__all__ = ["grid_lines", "grid_points", "grid_values"]
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 
@@ -28,6 +31,30 @@ def grid_points(lim: Box, n: int, dtype: torch.dtype = torch.float32) -> Tensor:
     xs = torch.linspace(*lim[0], n, dtype=dtype)
     ys = torch.linspace(*lim[1], n, dtype=dtype)
     return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
+
+
+def grid_values(
+    fn: Callable[[Tensor], Tensor],
+    lim: Box,
+    n: int,
+    dtype: torch.dtype = torch.float32,
+    chunk: int | None = None,
+    like: tuple[torch.dtype, torch.device] | None = None,
+) -> Tensor:
+    """``fn: (B, 2) -> (B,)`` on the ``n x n`` grid of ``grid_points(lim, n, dtype)``: a detached CPU
+    tensor ``(n, n)``, row ``i`` at the ``i``-th y (ready for ``imshow(origin="lower")``).
+
+    ``like = (dtype, device)`` moves the points there first (a flow's weights'); ``chunk`` evaluates
+    that many points at a time.
+
+    >>> grid_values(lambda p: p.sum(1), ((0, 1), (0, 2)), 2).tolist()
+    [[0.0, 1.0], [2.0, 3.0]]
+    """
+    pts = grid_points(lim, n, dtype)
+    if like is not None:
+        pts = pts.to(dtype=like[0], device=like[1])
+    parts = pts.split(chunk) if chunk else (pts,)
+    return torch.cat([fn(p).detach().cpu() for p in parts]).reshape(n, n)
 
 
 def grid_lines(lim: Box, n_lines: int = 9, n_points: int = 60) -> Tensor:

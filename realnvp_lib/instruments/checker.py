@@ -1,4 +1,4 @@
-"""``check_bijection``: the checks a learner runs on their own layers (notebooks 03-05)."""
+"""``check_bijection``: the checks a learner runs on their own layers, and what the notebook uses next."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from torch import Tensor, nn
 
 from .calculus import jacobian
 from .perturb import randomize
-from .sanity import check_arguments, gradients, preconditions
 
 __all__ = ["NOT_YET_NOTE", "BijectionReport", "check_bijection", "implemented", "yours_or_ours"]
 
@@ -47,7 +46,8 @@ class BijectionReport:
 NOT_YET = "not implemented yet"
 # The one line a check cell prints while its skeleton is unfilled: the notebook must keep running.
 NOT_YET_NOTE = (
-    "not implemented yet — write it above, or open the solution; the notebook goes on with the library's version"
+    "not implemented yet — write it above, or open the solution; "
+    "the notebook goes on with the library's version"
 )
 
 
@@ -60,6 +60,159 @@ def _call(fn: Callable, *args):
         return fn(*args)
     except NotImplementedError as err:
         raise _NotYet(getattr(fn, "__name__", "the layer")) from err
+
+
+SKIPPED = "  (the other checks are skipped: fix this first, their numbers would point at the wrong bug)"
+
+
+def _check_arguments(dim, n: int, seed: int, tol: float, inputs: Tensor | None) -> None:
+    """``ValueError`` naming the argument of ``check_bijection`` that makes no sense."""
+    for name, value, low in (("n", n, 2), ("seed", seed, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    if isinstance(dim, int) and not isinstance(dim, bool) and dim < 2:
+        raise ValueError(f"dim must be >= 2 (a coupling needs two parts), got {dim}")
+    if inputs is not None and not (
+        isinstance(inputs, Tensor)
+        and inputs.dim() >= 2
+        and len(inputs) >= 2
+        and inputs.is_floating_point()
+        and bool(torch.isfinite(inputs).all())
+    ):
+        raise ValueError(
+            "inputs must be a finite float batch (B, ...) with B >= 2 samples from the layer's "
+            f"domain, got {type(inputs).__name__} {tuple(getattr(inputs, 'shape', ()))}"
+        )
+
+
+def _bad_rows(out: Tensor, ld: Tensor) -> int:
+    return int((~(torch.isfinite(out.flatten(1)).all(1) & torch.isfinite(ld))).sum())
+
+
+@torch.no_grad()
+def _preconditions(report: BijectionReport, fn: Callable, arg: Tensor, direction: str, sampled: bool) -> bool:
+    """Run ``fn(arg)`` twice (``arg: (B, ...)``) and add a ✗ line for each precondition it breaks.
+
+    Finite outputs, the input's dtype kept, the input left untouched, the same output for the same
+    input: until these hold, every later check fails for reasons that have nothing to do with the
+    coupling's algebra, and the bug it would name (masking, batch statistics) would be the wrong one.
+    Adds nothing when all hold; returns whether they do. ``sampled``: ``arg`` was standard-normal noise.
+    """
+    saved = arg.clone()
+    out, ld = fn(arg)
+    name, result = ("x", "y") if direction == "forward" else ("y", "x")
+    if not torch.equal(arg, saved):
+        report.add(
+            False,
+            f"{direction} changed its input {name} in place "
+            f"(max change {(arg - saved).abs().nan_to_num(float('inf')).max().item():.1e})",
+            f"{direction} modifies its input in place ({name} *= ..., {name}[:, j] = ..., "
+            f"{name}.add_()): the caller's tensor is corrupted; build a new tensor instead "
+            f"({name} * ..., torch.cat, torch.where)",
+        )
+    elif out.dtype != arg.dtype or ld.dtype != arg.dtype:
+        report.add(
+            False,
+            f"{direction} returns {result} {out.dtype} and logdet {ld.dtype} for a {arg.dtype} input",
+            f"{direction} changes the dtype: a tensor made without dtype={name}.dtype "
+            f"(torch.zeros(n), torch.tensor(...)) or a .float() inside the layer; use "
+            f"{name}.new_zeros(...) or dtype={name}.dtype",
+        )
+    elif bad := _bad_rows(out, ld):
+        hint = (
+            "; if the layer is defined only on part of the space (a logit needs (0, 1)), pass "
+            "inputs=, a batch from its domain"
+            if sampled and direction == "forward"
+            else ""
+        )
+        report.add(
+            False,
+            f"{direction} output finite: NaN or inf in {bad} of {len(arg)} samples",
+            "NaN or inf out of the layer: an unbounded exp(s) (bound s), a log or sqrt of a "
+            f"negative number, or a division by zero{hint}",
+        )
+    else:
+        out2, ld2 = fn(saved.clone())
+        moved = max((out2 - out).abs().max().item(), (ld2 - ld).abs().max().item())
+        if moved > 1e-12 * (1 + out.abs().max().item()):
+            report.add(
+                False,
+                f"{direction} repeatable: the same input twice gave outputs {moved:.1e} apart",
+                "the layer is random or keeps state between calls (dropout, noise, a running "
+                "statistic, a counter): a bijection must be a fixed function of its input",
+            )
+        else:
+            return True
+    report.lines.append(SKIPPED)
+    return False
+
+
+def _logdet_slope(
+    layer: nn.Module, params: list[nn.Parameter], x: Tensor, seed: int, eps: float = 1e-6
+) -> tuple[float, float]:
+    """Slope of ``sum(logdet(x))`` along a random parameter direction: (autograd, finite differences)."""
+    gen = torch.Generator().manual_seed(seed)
+    dirs = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params]
+    ld = layer(x)[1].sum()
+    auto = 0.0
+    if ld.requires_grad:
+        grads = torch.autograd.grad(ld, params, allow_unused=True)
+        auto = sum(float((g * d).sum()) for g, d in zip(grads, dirs) if g is not None)
+    saved = [p.detach().clone() for p in params]
+    sums = []
+    with torch.no_grad():
+        for sign in (1, -1):
+            for p, s, d in zip(params, saved, dirs):
+                p.copy_(s + sign * eps * d)
+            sums.append(layer(x)[1].sum().item())
+        for p, s in zip(params, saved):
+            p.copy_(s)
+    return auto, (sums[0] - sums[1]) / (2 * eps)
+
+
+def _gradients(report: BijectionReport, layer: nn.Module, x: Tensor, seed: int) -> None:
+    """Gradients of ``-log q`` finite and reaching every parameter, and the log-det part of the graph.
+
+    A log-det computed off the graph (``.detach()``, ``.item()``, under ``no_grad``) has the right
+    values, so every other check passes, yet the scale never learns the volume term. Its slope along
+    a random parameter direction is compared by autograd and by finite differences (float64).
+    """
+    params = [(name, p) for name, p in layer.named_parameters() if p.requires_grad]
+    if not params:
+        report.add(True, "gradients: the layer has no parameters (nothing to train)")
+        return
+    layer.zero_grad(set_to_none=True)
+    y, ld = layer(x)
+    (0.5 * y.pow(2).flatten(1).sum(1) - ld).mean().backward()  # the training loss's shape: -log q
+    missing = [name for name, p in params if p.grad is None or not p.grad.abs().sum() > 0]
+    broken = [name for name, p in params if p.grad is not None and not torch.isfinite(p.grad).all()]
+    layer.zero_grad(set_to_none=True)
+    what = f"gradients: finite, reaching {len(params) - len(missing)} of {len(params)} parameter tensors"
+    if missing or broken:
+        report.add(
+            False,
+            what,
+            f"gradients not finite in {broken} (an unbounded exp(s)? bound s)"
+            if broken
+            else f"no gradient reaches {missing}: built but never used in forward, or detached",
+        )
+        return
+    auto, numeric = _logdet_slope(layer, [p for _, p in params], x[:64], seed)
+    # A loose tolerance: a ReLU kink crossed by the finite difference moves it a little, a detached
+    # log-det (autograd slope 0, or a part of it missing) moves it by its whole size.
+    if abs(auto - numeric) > 0.25 * abs(numeric) + 1e-6:
+        report.add(
+            False,
+            f"{what}, but the log-det's slope along a random direction is {auto:.2e} by "
+            f"autograd and {numeric:.2e} by finite differences",
+            "the log-det is detached from the graph (.detach(), .item(), .data, torch.no_grad or "
+            "a numpy round trip): its values are right but no gradient flows through it, so the "
+            "scale s never learns the volume term of the loss",
+        )
+        return
+    report.add(True, what)
 
 
 def _worst(a: Tensor, b: Tensor) -> float:
@@ -130,7 +283,7 @@ def check_bijection(
     """
     if not (isinstance(obj, nn.Module) or callable(obj)):
         raise TypeError(f"check_bijection needs a layer (nn.Module) or a factory, got {type(obj).__name__}")
-    check_arguments(dim, n, seed, tol, inputs)
+    _check_arguments(dim, n, seed, tol, inputs)
     report = BijectionReport()
     try:
         _run_checks(report, obj, dim, n, seed, tol, inputs)
@@ -181,14 +334,18 @@ def _run_checks(
         "log-det must be one number per sample, shape (B,): sum s over dim=1, no keepdim",
     ):
         return
-    if not preconditions(report, lambda v: _call(layer.forward, v), x, "forward", inputs is None):
+    if not _preconditions(report, lambda v: _call(layer.forward, v), x, "forward", inputs is None):
         return
     noise = torch.randn(y.shape, generator=gen, dtype=torch.float64)
     z = noise if inputs is None else y + 0.1 * noise  # latent points, inside the layer's range
     moved_ok = _pass_through(report, layer, x, y)
     independent = _independence(report, layer, x, y, ld, tol, inputs is not None)
-    jac_ok = _logdet_vs_jacobian(report, layer, x[: min(n, 64)], ld[: min(n, 64)], moved_ok, independent, tol)
-    gradients(report, layer, x, seed)
+    # Only a coupling whose conditioner sees b⊙x alone has log-det sum(s): ask before naming a bug.
+    sees_free = independent and inputs is None and _conditioner_sees_free(layer, x, ld, seed, tol)
+    jac_ok = _logdet_vs_jacobian(
+        report, layer, x[: min(n, 64)], ld[: min(n, 64)], moved_ok, independent, sees_free, tol
+    )
+    _gradients(report, layer, x, seed)
     with torch.no_grad():
         try:
             x_back, ld_inv = _call(layer.inverse, y)
@@ -201,7 +358,7 @@ def _run_checks(
             "inverse must return (x (B, D), logdet (B,)) like forward",
         ):
             return
-        if not preconditions(report, layer.inverse, y.clone(), "inverse", False):
+        if not _preconditions(report, layer.inverse, y.clone(), "inverse", False):
             return
         z_back = layer(layer.inverse(z)[0])[0]
     err_x, err_z = _worst(x_back, x), _worst(z_back, z)
@@ -210,6 +367,8 @@ def _run_checks(
         f"round trip x → y → x: worst row error {err_x:.1e}; z → x → z: {err_z:.1e}",
         "inverse cannot recompute s and t: b⊙y ≠ b⊙x (see the pass-through check)"
         if not moved_ok
+        else UNMASKED_INPUT
+        if sees_free
         else "inverse does not undo forward: recompute s, t from b⊙y, then x = (y − t)·exp(−s)",
     )
     total = (ld + ld_inv).abs().max().item()
@@ -218,6 +377,8 @@ def _run_checks(
         bug = "inverse returns +sum(s): the sign of the inverse log-det"
     elif not moved_ok:
         bug = "the inverse recomputes s from the wrong inputs, since b⊙y ≠ b⊙x (see the pass-through check)"
+    elif sees_free:
+        bug = UNMASKED_INPUT
     elif not jac_ok:
         bug = "the forward log-det is off (see the log-det check), so the two cannot cancel"
     else:
@@ -238,6 +399,29 @@ def _pass_through(report: BijectionReport, layer: nn.Module, x: Tensor, y: Tenso
     )
     what = f"pass-through coordinates (b = 1) unchanged: max |b⊙(y − x)| = {err:.1e}"
     return report.add(err == 0, what, bug)
+
+
+# The bug named when a coupling's conditioner is fed x instead of b⊙x (Dinh et al. 2017, eq. 6-7).
+UNMASKED_INPUT = (
+    "the conditioner sees the unmasked x: s and t must depend only on b ⊙ x (pass x * mask to the "
+    "network, in forward and in inverse)"
+)
+
+
+@torch.no_grad()
+def _conditioner_sees_free(layer: nn.Module, x: Tensor, ld: Tensor, seed: int, tol: float) -> bool:
+    """Does the log-det move when only the transformed coordinates (b = 0) of ``x: (B, ...)`` move?
+
+    In a coupling ``s`` is a function of ``b⊙x`` alone, so its log-det ``sum((1-b)⊙s)`` cannot:
+    if it does, the conditioner was fed the unmasked ``x``. ``False`` for a layer without a mask.
+    """
+    mask = getattr(layer, "mask", None)
+    if not isinstance(mask, Tensor) or mask.numel() != x[0].numel():
+        return False
+    gen = torch.Generator().manual_seed(seed + 1)
+    nudge = torch.randn(x.shape, generator=gen, dtype=x.dtype) * (1 - mask.to(x.dtype).reshape(x.shape[1:]))
+    moved = _worst(layer(x + nudge)[1], ld)
+    return moved > tol * 1e-3
 
 
 @torch.no_grad()
@@ -265,6 +449,7 @@ def _logdet_vs_jacobian(
     ld: Tensor,
     moved_ok: bool,
     independent: bool,
+    sees_free: bool,
     tol: float,
 ) -> bool:
     shape = x.shape[1:]  # the Jacobian of the flattened map, (B, D, D) with D = prod(shape)
@@ -276,6 +461,8 @@ def _logdet_vs_jacobian(
         bug = "batch statistics leak between samples: each sample's Jacobian depends on the others"
     elif not moved_ok:
         bug = "the map is not a coupling (see the pass-through check), so its log-det is not sum(s)"
+    elif sees_free:
+        bug = UNMASKED_INPUT
     elif _worst(ld, -ref) < tol and ref.abs().max().item() > tol:
         bug = "forward log-det has the wrong sign: forward returns +sum(s), the inverse −sum(s)"
     elif getattr(layer, "mask", None) is not None:

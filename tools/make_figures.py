@@ -1,6 +1,6 @@
 """``make figures``: every GIF and PNG in ``figures/``, written by the same code the notebooks call.
 
-Usage: ``python -m realnvp_lib.viz.make_figures figures/ [--cache-dir notebooks/cache] [--quick]``. The
+Usage: ``python tools/make_figures.py figures/ [--cache-dir notebooks/cache] [--quick]``. The
 default trained flows (two moons, digits) are loaded from the notebooks' cache (or trained and cached);
 ``--quick`` trains a tiny flow in seconds instead (for tests; the pictures are then rough).
 """
@@ -14,16 +14,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from .. import images, pretrained, snapshots
-from ..files import atomic_path
-from ..flow import Flow
-from ..paths import DIRECTIONS
-from ..train import History
-from .digits import save_steps_strip
-from .frames import depth_frames, depth_lim, smooth_frames, training_frames
-from .gif import save_gif
-from .static import depth_strip, shorter_models
-from .style import use_style
+from realnvp_lib import images
+from realnvp_lib.checkpoint import atomic_path
+from realnvp_lib.flow import Flow
+from realnvp_lib.instruments import pretrained, snapshots
+from realnvp_lib.instruments.trajectories import DIRECTIONS
+from realnvp_lib.train import History
+from realnvp_lib.viz.digits import save_steps_strip
+from realnvp_lib.viz.frames import depth_frames, depth_lim, smooth_frames, training_frames
+from realnvp_lib.viz.gif import save_gif
+from realnvp_lib.viz.static import depth_strip, shorter_models
+from realnvp_lib.viz.style import use_style
 
 __all__ = ["README_GIFS", "SMOOTH", "main", "write_all", "write_digits"]
 

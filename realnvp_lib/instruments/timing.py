@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from .bijections import AffineCoupling, half_mask
+from ..bijections import AffineCoupling
+from ..masks import half_mask
+from ..runtime import threads
 from .calculus import jacobian
-from .compute import threads
 from .perturb import randomize
 
 __all__ = ["seconds_per_call", "time_logdet"]

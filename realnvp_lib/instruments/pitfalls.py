@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from .bijections import AffineCoupling, affine
-from .flow import run_steps
+from ..bijections import AffineCoupling, affine
+from ..flow import run_steps
 
 __all__ = ["BuggyCoupling", "coupling_scales", "expect_failure", "unchecked_trajectory"]
 
@@ -24,13 +24,23 @@ class BuggyCoupling(AffineCoupling):
     * ``"unmasked_shift"``: ``t`` is not multiplied by ``(1 - b)``, so the pass-through coordinates
       are shifted too (invisible at zero init, where ``t = 0``);
     * ``"batch_stats"``: the conditioner's input is standardised with the batch's mean and std (a
-      BatchNorm in training mode), so each sample's output depends on the rest of the batch.
+      BatchNorm in training mode), so each sample's output depends on the rest of the batch;
+    * ``"unmasked_conditioner"``: the conditioner is fed ``x`` instead of ``b⊙x``, in both directions,
+      so ``s`` depends on the coordinates it scales: the Jacobian is no longer triangular, the
+      log-det is not ``sum(s)``, and the inverse cannot recompute ``s`` from ``y``.
 
     At zero initialisation (``s = t = 0``) only ``split_merge`` differs from the correct layer;
     randomise the weights (``rl.randomize``) to see the others.
     """
 
-    BUGS = ("unmasked_logdet", "sign_flip", "split_merge", "unmasked_shift", "batch_stats")
+    BUGS = (
+        "unmasked_logdet",
+        "sign_flip",
+        "split_merge",
+        "unmasked_shift",
+        "batch_stats",
+        "unmasked_conditioner",
+    )
 
     def __init__(self, mask: Tensor | list[int], bug: str, **kwargs) -> None:
         if bug not in self.BUGS:
@@ -51,6 +61,9 @@ class BuggyCoupling(AffineCoupling):
         return s, t
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if self.bug == "unmasked_conditioner":
+            s, t = self.scale_shift(x)  # forgot x * self.mask
+            return affine(x, s, t), s.sum(1)
         y, logdet = super().forward(x)
         if self.bug == "unmasked_logdet":
             raw_s = self.net(x * self.mask).chunk(2, dim=1)[0]
@@ -60,6 +73,9 @@ class BuggyCoupling(AffineCoupling):
         return y, logdet
 
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        if self.bug == "unmasked_conditioner":
+            s, t = self.scale_shift(y)  # forgot y * self.mask: y's free part is not x's
+            return affine(y, s, t, inverse=True), -s.sum(1)
         x, logdet = super().inverse(y)
         if self.bug == "sign_flip":
             logdet = -logdet

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import data
-from .flow import Flow, realnvp
-from .train import History, fit
+from .. import data
+from ..flow import Flow, realnvp
+from ..train import History, fit
 
 __all__ = ["learning_run"]
 

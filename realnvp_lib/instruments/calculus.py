@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .compute import dtype_and_device
+from ..runtime import dtype_and_device
 
 __all__ = ["Cells", "area_ratios", "invert_monotone", "jacobian", "polygon_area"]
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .bijections import AffineCoupling
+from ..bijections import AffineCoupling
+from ..flow import PERMUTATIONS, Flow, realnvp
+from ..permutations import Permutation
+from ..train import fit
 from .density import LogProbFn
-from .flow import PERMUTATIONS, Flow, realnvp
-from .permutations import Permutation
 from .scores import Heldout, heldout
-from .train import fit
 
-__all__ = ["Run", "coupling_inputs", "permutation_ablation", "runs_array", "runs_table"]
+__all__ = ["Run", "coupling_inputs", "permutation_ablation", "runs_table"]
 
 
 # --- which coordinates does each coupling see? ------------------------------------------------
@@ -104,10 +103,3 @@ def runs_table(runs: Sequence[Run], entropy: float | None = None) -> str:
         )
         lines.append(line + (f"{s.nll - entropy:>10.3f}" if entropy is not None else ""))
     return "\n".join(lines)
-
-
-def runs_array(runs: Sequence[Run], field: str = "gap") -> np.ndarray:
-    """``(n_layer_counts, n_permutations)`` array of one ``Heldout`` field, in ``runs`` order."""
-    layers = list(dict.fromkeys(r.n_layers for r in runs))
-    values = np.array([getattr(r.score, field) for r in runs])
-    return values.reshape(len(layers), -1)

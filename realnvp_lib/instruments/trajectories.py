@@ -18,8 +18,8 @@ import math
 import torch
 from torch import Tensor
 
-from .bijections import AffineCoupling, Bijection, affine
-from .flow import Flow, run_steps
+from ..bijections import AffineCoupling, Bijection, affine
+from ..flow import Flow, run_steps
 
 __all__ = [
     "DIRECTIONS",
