@@ -43,8 +43,8 @@ STEPS = 200
 
 
 def warmup_cosine(n: int, steps: int, warmup: int = 300) -> float:
-    """The notebook's schedule factor at step n = 1..steps (``rl.recipe.lr_factor(n - 1, ...)``)."""
-    return rl.recipe.lr_factor(n - 1, steps, warmup)
+    """The notebook's schedule factor at step n = 1..steps (``rl.config.lr_factor(n - 1, ...)``)."""
+    return rl.config.lr_factor(n - 1, steps, warmup)
 
 
 @torch.no_grad()

@@ -8,8 +8,6 @@ tensor checks, checkpoints); ``instruments/`` holds what the notebooks teach wit
 ``viz/`` are extensions (``from realnvp_lib import images as ri, viz``). CONTRIBUTING.md maps them.
 """
 
-import sys as _sys
-
 from . import checkpoint, checks, config, data, runtime, train
 from .bijections import AffineCoupling, Bijection
 from .checkpoint import load_flow, save_flow
@@ -35,29 +33,6 @@ from .instruments.perturb import randomize
 from .masks import alternating_mask, checkerboard_mask, half_mask
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .train import History, NonFiniteLossError, fit
-
-# Module paths from before the core / instruments split, so `from realnvp_lib.calculus import jacobian`
-# and `rl.recipe.lr_factor` keep working: each old name points at the module's one home.
-_OLD_NAMES = {
-    "calculus": calculus,
-    "density": density,
-    "grids": grids,
-    "timing": timing,
-    "snapshots": snapshots,
-    "scores": scores,
-    "ablation": ablation,
-    "pitfalls": pitfalls,
-    "pretrained": pretrained,
-    "perturb": perturb,
-    "paths": trajectories,
-    "learner": checker,
-    "recipe": config,
-    "compute": runtime,
-    "validation": checks,
-}
-for _old, _module in _OLD_NAMES.items():
-    _sys.modules.setdefault(f"{__name__}.{_old}", _module)
-paths, learner, recipe, compute, validation = trajectories, checker, config, runtime, checks
 
 __all__ = [
     "AffineCoupling",
