@@ -53,7 +53,7 @@ class Table:
     def slow_first(self, name: str) -> bool:
         """Whether the first run is worth quoting beside the cached one (it trains what it caches)."""
         first, cached = self.first[name], self.cached[name]
-        return first > 1.5 * cached and first - cached > 10
+        return first - cached > 10  # seconds a reader waits once, for what the notebook trains and caches
 
 
 def read_table(path: Path = TABLE) -> Table:
