@@ -1,13 +1,63 @@
-"""Input validation shared by every bijection: clear ``ValueError``s instead of silent broadcasting."""
+"""Input validation, its one home: clear ``ValueError``s in the caller's terms, not silent broadcasting."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import Tensor
 
-__all__ = ["NonFiniteInputError", "check_batch", "check_mask"]
+__all__ = ["NonFiniteInputError", "check_batch", "check_int", "check_mask", "check_number"]
+
+
+def check_int(name: str, value, low: int = 1) -> int:
+    """Return ``value`` as an ``int``, raising ``ValueError`` unless it is an integer ``>= low``.
+
+    ``bool`` is refused (``True`` is not a count); numpy integers are accepted.
+
+    >>> check_int("n", 3)
+    3
+    >>> check_int("n", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be a positive integer, got 0
+    >>> check_int("seed", -1, low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be an integer >= 0, got -1
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low:
+        return int(value)
+    want = "a positive integer" if low == 1 else f"an integer >= {low}"
+    raise ValueError(f"{name} must be {want}, got {value!r}")
+
+
+def check_number(name: str, value, low: float = 0.0, inclusive: bool = False) -> float:
+    """Return ``value`` as a ``float``, raising ``ValueError`` unless it is a finite real ``> low``
+    (``>= low`` with ``inclusive=True``).
+
+    >>> check_number("noise", 0.05)
+    0.05
+    >>> check_number("noise", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: noise must be a finite positive number, got nan
+    >>> check_number("weight_decay", -1.0, inclusive=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: weight_decay must be a finite number >= 0, got -1.0
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (value >= low if inclusive else value > low):
+        return float(value)
+    bound = f"{low:g}"
+    want = (
+        "a finite positive number"
+        if (low == 0 and not inclusive)
+        else (f"a finite number {'>=' if inclusive else '>'} {bound}")
+    )
+    raise ValueError(f"{name} must be {want}, got {value!r}")
 
 
 class NonFiniteInputError(ValueError):
