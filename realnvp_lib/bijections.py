@@ -101,6 +101,8 @@ class AffineCoupling(Bijection):
     where ``mask`` is ``b`` (1 = passed through unchanged). The scale is soft-clamped,
     ``s = bound * tanh(raw / bound)``, so one layer can stretch by at most ``exp(bound)``;
     ``scale_bound=None`` leaves it unbounded (only for demonstrating why bounding matters).
+    ``forward(x, context=c)`` gives ``s`` and ``t`` a context too (a conditional coupling, as in the
+    images' variational dequantizer); without one it is the plain layer.
 
     >>> layer = AffineCoupling([1, 0], hidden=8)
     >>> y, logdet = layer(torch.randn(5, 2))
@@ -154,16 +156,34 @@ class AffineCoupling(Bijection):
         # Masking here, not after the sum, keeps the log-det to the coordinates that move.
         return self.bounded_scale(raw_s) * free, t * free
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def conditioner_input(self, x: Tensor, context: Tensor | None = None) -> Tensor:
+        """What the conditioner reads: ``b * x``, with ``context: (B, C', ...)`` appended along dim 1.
+
+        A context makes the coupling conditional, ``s(b*x, c)`` and ``t(b*x, c)`` (e.g. a variational
+        dequantizer's ``r(u | x)``, Ho et al. 2019): still invertible in ``x`` for a fixed ``c``, and
+        ``net`` must take ``D + C'`` features (or channels).
+        """
+        if context is None:
+            return x * self.mask
+        if not isinstance(context, Tensor) or context.dim() != x.dim() or len(context) != len(x):
+            got = tuple(context.shape) if isinstance(context, Tensor) else type(context).__name__
+            raise ValueError(
+                f"context must be a tensor with x's batch size and number of dimensions "
+                f"(x: {tuple(x.shape)}), got {got}"
+            )
+        return torch.cat([x * self.mask, context], dim=1)
+
+    def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x: (B, D) -> (y: (B, D), logdet: (B,))``, data -> latent (or ``(B, C, H, W)``)."""
         check_batch(x, self.event)
-        s, t = self.scale_shift(x * self.mask)
+        s, t = self.scale_shift(self.conditioner_input(x, context))
         return affine(x, s, t), s.flatten(1).sum(dim=1)
 
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+    def inverse(self, y: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``y: (B, D) -> (x: (B, D), logdet: (B,))``; s and t are re-evaluated, never inverted."""
         check_batch(y, self.event, "y")
-        s, t = self.scale_shift(y * self.mask)  # y*b = x*b: the conditioner sees the same input
+        # y*b = x*b (and the context is the same): the conditioner sees the same input
+        s, t = self.scale_shift(self.conditioner_input(y, context))
         return affine(y, s, t, inverse=True), -s.flatten(1).sum(dim=1)
 
     def extra_repr(self) -> str:

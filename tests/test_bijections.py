@@ -160,3 +160,24 @@ def test_swap_matches_blog_concatenation():
     x = torch.randn(6, 5)
     x_a, x_b = x[:, :2], x[:, 2:]
     assert torch.equal(rl.SwapHalves(5)(x)[0], torch.cat([x_b, x_a], dim=1))
+
+
+def test_conditional_coupling_is_a_bijection_of_x_for_each_context():
+    """With ``context=c`` the conditioner reads ``(b*x, c)``: invertible in x, log-det by autograd."""
+    d, c_dim = 4, 3
+    layer = rl.AffineCoupling([1, 0, 1, 0], net=rl.bijections.mlp(d + c_dim, 2 * d, 16, 2, "tanh"))
+    layer = randomize(layer).double()
+    x = torch.randn(6, d, dtype=torch.float64)
+    c = torch.randn(6, c_dim, dtype=torch.float64)
+    y, ld = layer(x, context=c)
+    x_back, ld_inv = layer.inverse(y, context=c)
+    assert torch.allclose(x_back, x, atol=1e-12, rtol=0)
+    _, ref = torch.linalg.slogdet(jacobian(lambda h: layer(h, context=c), x))
+    assert torch.allclose(ld, ref, atol=1e-10, rtol=0) and torch.allclose(ld_inv, -ref, atol=1e-10, rtol=0)
+    assert not torch.allclose(layer(x, context=c + 1)[0], y)  # the context does change the map
+
+
+def test_conditional_coupling_refuses_a_context_of_another_batch():
+    layer = rl.AffineCoupling([1, 0], net=rl.bijections.mlp(3, 4, 8, 1, "relu"))
+    with pytest.raises(ValueError, match=r"context must be a tensor with x's batch size"):
+        layer(torch.randn(5, 2), context=torch.randn(4, 1))

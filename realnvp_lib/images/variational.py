@@ -1,8 +1,8 @@
 """Variational dequantization (Ho et al. 2019, Flow++ sec. 3.1): a small conditional flow r(u | x).
 
 ``u = sigmoid(g_K(... g_1(mu(x) + sigma(x) n)))`` with ``n ~ N(0, I)``: a conditional Gaussian, ``K``
-checkerboard couplings (``bijections.affine``, the library's coupling equation) whose conditioners
-also see a CNN context of ``x``, and a sigmoid into ``[0, 1)``. Trained jointly with the image flow
+checkerboard couplings (``bijections.AffineCoupling``, the library's coupling, given a CNN context
+of ``x`` as well as the copied half), and a sigmoid into ``[0, 1)``. Trained jointly with the image flow
 on ``E_r[log q((x + u) / 17) - log r(u | x)]``, it puts its noise where the flow's density is high
 inside each bin, so the bound on ``log P(x)`` is tighter than uniform noise's.
 """
@@ -15,7 +15,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ..bijections import affine, bounded_scale
+from ..bijections import AffineCoupling
+from ..checks import check_int, check_number
 from ..masks import checkerboard
 from .data import LEVELS, SHAPE, check_images, to_pixels
 
@@ -26,6 +27,18 @@ def _zero_last(net: nn.Sequential) -> nn.Sequential:
     nn.init.zeros_(net[-1].weight)  # starts as the identity / as N(0, 1): training begins from uniform-like
     nn.init.zeros_(net[-1].bias)
     return net
+
+
+def _rename_old_keys(state: dict, prefix: str, *_) -> None:
+    """Load weights saved before the couplings were ``AffineCoupling``s (``nets.k.i.*`` and one
+    ``masks`` buffer, e.g. benchmark caches): the same tensors under ``couplings.k.net.i.*``."""
+    old = prefix + "nets."
+    for key in [k for k in state if k.startswith(old)]:
+        k, rest = key[len(old) :].split(".", 1)
+        state[f"{prefix}couplings.{k}.net.{rest}"] = state.pop(key)
+    masks = state.pop(prefix + "masks", None)
+    for k, mask in enumerate(masks if masks is not None else ()):
+        state.setdefault(f"{prefix}couplings.{k}.mask", mask)
 
 
 class VariationalDequantizer(nn.Module):
@@ -52,16 +65,10 @@ class VariationalDequantizer(nn.Module):
         scale_bound: float = 2.0,
         seed: int = 0,
     ) -> None:
-        sizes = (
-            ("hidden", hidden, 1),
-            ("n_couplings", n_couplings, 0),
-            ("coupling_hidden", coupling_hidden, 1),
-        )
-        for name, value, low in sizes:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if not math.isfinite(scale_bound) or scale_bound <= 0:
-            raise ValueError(f"scale_bound must be a finite number > 0, got {scale_bound!r}")
+        hidden = check_int("hidden", hidden)
+        n_couplings = check_int("n_couplings", n_couplings, low=0)
+        coupling_hidden = check_int("coupling_hidden", coupling_hidden)
+        scale_bound = check_number("scale_bound", scale_bound)
         super().__init__()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -72,20 +79,24 @@ class VariationalDequantizer(nn.Module):
                 nn.ReLU(),
             )
             self.gaussian = _zero_last(nn.Sequential(nn.Conv2d(hidden, 2, 1)))
-            self.nets = nn.ModuleList(
-                _zero_last(
-                    nn.Sequential(
-                        nn.Conv2d(1 + hidden, coupling_hidden, 3, padding=1),
-                        nn.ReLU(),
-                        nn.Conv2d(coupling_hidden, 2, 3, padding=1),
-                    )
+            # The core's coupling, its conditioner reading (b * e, context of x): alternating
+            # checkerboard parities; K = 0 leaves r a conditional logit-normal.
+            self.couplings = nn.ModuleList(
+                AffineCoupling(
+                    checkerboard(SHAPE, k % 2 == 0),
+                    scale_bound=scale_bound,
+                    net=_zero_last(
+                        nn.Sequential(
+                            nn.Conv2d(1 + hidden, coupling_hidden, 3, padding=1),
+                            nn.ReLU(),
+                            nn.Conv2d(coupling_hidden, 2, 3, padding=1),
+                        )
+                    ),
                 )
-                for _ in range(n_couplings)
+                for k in range(n_couplings)
             )
-        # (K, 1, 8, 8), alternating parities; K = 0 leaves r a conditional logit-normal
-        masks = [checkerboard(SHAPE, k % 2 == 0) for k in range(n_couplings)]
-        self.register_buffer("masks", torch.stack(masks) if masks else torch.zeros(0, *SHAPE))
-        self.scale_bound = float(scale_bound)
+        self.scale_bound = scale_bound
+        self._register_load_state_dict_pre_hook(_rename_old_keys)
 
     def sample(
         self, x: Tensor, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
@@ -93,7 +104,7 @@ class VariationalDequantizer(nn.Module):
         """``x: (B, 1, 8, 8)`` integer -> ``(v = (x + u) / 17: (B, 1, 8, 8), log r(u | x): (B,))``."""
         check_images(x, "x")
         dtype = dtype or next(self.parameters()).dtype
-        device = self.masks.device
+        device = next(self.parameters()).device
         n = torch.randn(x.shape, generator=generator, dtype=dtype).to(device)
         ctx = self.context(x.to(device, dtype) / (LEVELS - 1) - 0.5)
         mu, log_sigma = self.gaussian(ctx).chunk(2, dim=1)
@@ -102,11 +113,9 @@ class VariationalDequantizer(nn.Module):
         log_r = -0.5 * (
             n.pow(2).flatten(1).sum(1) + n[0].numel() * math.log(2 * math.pi)
         ) - log_sigma.flatten(1).sum(1)
-        for b, net in zip(self.masks, self.nets):
-            raw_s, t = net(torch.cat([e * b, ctx], dim=1)).chunk(2, dim=1)
-            s = bounded_scale(raw_s, self.scale_bound) * (1 - b)
-            e = affine(e, s, t * (1 - b))
-            log_r = log_r - s.flatten(1).sum(1)
+        for coupling in self.couplings:
+            e, logdet = coupling(e, context=ctx)
+            log_r = log_r - logdet
         u = torch.sigmoid(e)
         log_r = log_r - (F.logsigmoid(e) + F.logsigmoid(-e)).flatten(1).sum(1)  # d sigmoid = s (1 - s)
         v = to_pixels(x.to(device), u)
