@@ -11,8 +11,9 @@ from torch import Tensor
 __all__ = ["NonFiniteInputError", "check_batch", "check_int", "check_mask", "check_number"]
 
 
-def check_int(name: str, value, low: int = 1) -> int:
-    """Return ``value`` as an ``int``, raising ``ValueError`` unless it is an integer ``>= low``.
+def check_int(name: str, value, low: int | None = 1) -> int:
+    """Return ``value`` as an ``int``, raising ``ValueError`` unless it is an integer ``>= low``
+    (any integer with ``low=None``, e.g. a seed for ``torch.manual_seed``).
 
     ``bool`` is refused (``True`` is not a count); numpy integers are accepted.
 
@@ -26,10 +27,14 @@ def check_int(name: str, value, low: int = 1) -> int:
     Traceback (most recent call last):
     ...
     ValueError: seed must be an integer >= 0, got -1
+    >>> check_int("seed", 2.0, low=None)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be an integer, got 2.0
     """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and (low is None or value >= low):
         return int(value)
-    want = "a positive integer" if low == 1 else f"an integer >= {low}"
+    want = "an integer" if low is None else "a positive integer" if low == 1 else f"an integer >= {low}"
     raise ValueError(f"{name} must be {want}, got {value!r}")
 
 

@@ -6,6 +6,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+from .checks import check_int, check_number
+
 __all__ = ["FitConfig", "lr_factor"]
 
 
@@ -36,55 +38,37 @@ class FitConfig:
     weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        _positive_int("steps", self.steps)
-        _positive_int("batch_size", self.batch_size)
-        _positive_number("lr", self.lr)
-        if not _is_int(self.seed):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
-        if self.max_seconds is not None and not (_is_number(self.max_seconds) and self.max_seconds >= 0):
-            raise ValueError(
-                f"max_seconds must be a finite number of seconds >= 0, or None; got {self.max_seconds!r}"
-            )
-        if not _is_int(self.warmup) or self.warmup < 0:
-            raise ValueError(f"warmup must be an integer number of steps >= 0, got {self.warmup!r}")
+        check_int("steps", self.steps)
+        check_int("batch_size", self.batch_size)
+        check_number("lr", self.lr)
+        check_int("seed", self.seed, low=None)
+        if self.max_seconds is not None:
+            check_number("max_seconds (a budget in seconds, or None)", self.max_seconds, inclusive=True)
+        check_int("warmup (steps)", self.warmup, low=0)
         if (
             not isinstance(self.betas, (tuple, list))
             or len(self.betas) != 2
-            or not all(_is_number(b) and 0 <= b < 1 for b in self.betas)
+            or not all(_real(b) and 0 <= b < 1 for b in self.betas)
         ):
             raise ValueError(
                 f"betas must be a pair of numbers in [0, 1) such as (0.9, 0.99) (Adam's two "
                 f"decays), got {self.betas!r}"
             )
         object.__setattr__(self, "betas", tuple(self.betas))  # frozen; a list would not hash
-        if self.ema is not None and not (_is_number(self.ema) and 0 < self.ema < 1):
+        if self.ema is not None and not (_real(self.ema) and 0 < self.ema < 1):
             raise ValueError(f"ema must be a decay in (0, 1) such as 0.995, or None; got {self.ema!r}")
         if self.grad_clip is not None:
-            _positive_number("grad_clip (the largest gradient norm kept)", self.grad_clip)
+            check_number("grad_clip (the largest gradient norm kept)", self.grad_clip)
         if self.snapshot_every is not None:
-            _positive_int("snapshot_every", self.snapshot_every)
+            check_int("snapshot_every", self.snapshot_every)
         if self.threads is not None:
-            _positive_int("threads", self.threads)
-        if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+            check_int("threads", self.threads)
+        check_number("weight_decay", self.weight_decay, inclusive=True)
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _positive_number(name: str, v) -> None:
-    if not (_is_number(v) and v > 0):
-        raise ValueError(f"{name} must be a finite positive number, got {v!r}")
-
-
-def _positive_int(name: str, v) -> None:
-    if not _is_int(v) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+def _real(v) -> bool:
+    """A real number, not a bool (NaN and inf then fail the range comparisons that follow)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
 def lr_factor(step: int, steps: int, warmup: int) -> float:

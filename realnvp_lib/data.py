@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from sklearn.datasets import make_circles, make_moons
 from torch import Tensor
+
+from .checks import check_int, check_number
 
 __all__ = ["DATASETS", "circles", "double_moon", "eight_gaussians", "moons_in_noise", "sampler", "two_moons"]
 
@@ -19,20 +20,9 @@ def _rng(seed: Seed) -> np.random.RandomState:
     return seed if isinstance(seed, np.random.RandomState) else np.random.RandomState(seed)
 
 
-def _check_n(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-
-
 def _out(x: np.ndarray, y: np.ndarray, labels: bool) -> Tensor | tuple[Tensor, Tensor]:
     xt = torch.as_tensor(x, dtype=torch.float32)
     return (xt, torch.as_tensor(y, dtype=torch.long)) if labels else xt
-
-
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite positive number, got {value!r}")
 
 
 def two_moons(n: int, noise: float = 0.05, seed: Seed = 0, labels: bool = False):
@@ -48,8 +38,8 @@ def two_moons(n: int, noise: float = 0.05, seed: Seed = 0, labels: bool = False)
     >>> two_moons(4, seed=0).shape
     torch.Size([4, 2])
     """
-    _check_n(n)
-    _check_positive(noise=noise)
+    n = check_int("n", n)
+    check_number("noise", noise)
     x, y = make_moons(n_samples=n, noise=noise, random_state=_rng(seed))
     return _out(x, y, labels)
 
@@ -64,7 +54,7 @@ def double_moon(n: int, seed: Seed = 0, labels: bool = False):
     >>> double_moon(6, seed=1, labels=True)[1].tolist()
     [0, 0, 0, 1, 1, 1]
     """
-    _check_n(n)
+    n = check_int("n", n)
     rng = _rng(seed)
     n0 = n // 2
     u1 = np.concatenate([rng.normal(4, 4, n0), rng.normal(-4, 4, n - n0)])
@@ -77,16 +67,18 @@ def double_moon(n: int, seed: Seed = 0, labels: bool = False):
 def circles(n: int, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0, labels: bool = False):
     """Two concentric circles (sklearn ``make_circles``), ``(n, 2)`` float32: a shape no single
     coupling can bend into a Gaussian."""
-    _check_n(n)
-    _check_positive(noise=noise, factor=factor)
+    n = check_int("n", n)
+    check_number("noise", noise)
+    check_number("factor", factor)
     x, y = make_circles(n_samples=n, noise=noise, factor=factor, random_state=_rng(seed))
     return _out(x, y, labels)
 
 
 def eight_gaussians(n: int, radius: float = 2.0, std: float = 0.1, seed: Seed = 0, labels: bool = False):
     """An equal mixture of 8 isotropic Gaussians on a circle, ``(n, 2)`` float32: a multimodal test."""
-    _check_n(n)
-    _check_positive(radius=radius, std=std)
+    n = check_int("n", n)
+    check_number("radius", radius)
+    check_number("std", std)
     rng = _rng(seed)
     k = rng.randint(0, 8, n)
     angle = k * np.pi / 4
@@ -105,6 +97,7 @@ def moons_in_noise(
     >>> moons_in_noise(3, dim=4, where=(1, 3)).shape
     torch.Size([3, 4])
     """
+    dim = check_int("dim", dim, low=2)
     if len(set(where)) != 2 or not all(0 <= j < dim for j in where):
         raise ValueError(f"where must name 2 distinct coordinates in 0..{dim - 1}, got {tuple(where)}")
     rng = _rng(seed)
@@ -158,9 +151,8 @@ def sampler(
             f"sampler takes a data set's name (one of {sorted(DATASETS)}) or a function "
             f"f(n, seed=rng, **kwargs) -> (n, D) tensor, got {type(name).__name__}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    _check_n(pool)
+    seed = check_int("seed", seed, low=0)
+    pool = check_int("pool", pool)
     fn = DATASETS[name] if isinstance(name, str) else name
     # A tiny draw with its own random state, so bad keywords fail here, not at training's first batch.
     try:
@@ -173,7 +165,7 @@ def sampler(
 
     def draw(n: int) -> Tensor:
         nonlocal unused
-        _check_n(n)
+        n = check_int("n", n)
         if unused is None or unused.shape[0] < n:
             fresh = _check_draw(fn(max(n, pool), seed=rng, **kwargs), name)
             # Shuffled, so any slice is an i.i.d. sample even from a sampler that lists its
