@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import realnvp_lib as rl  # noqa: E402
 from realnvp_lib.config import lr_factor  # noqa: E402
 from realnvp_lib.viz import diagrams  # noqa: E402
+from realnvp_lib.viz.step_labels import step_label  # noqa: E402
 
 
 def gids(fig, prefix: str) -> list[str]:
@@ -53,7 +54,7 @@ def test_flow_diagram_has_one_box_per_step(kw):
     fig = diagrams.flow_diagram(flow)
     assert gids(fig, "step:") == [f"step:{k}" for k in range(len(flow))]
     labels = [t.get_text() for t in fig.axes[0].texts]
-    names = [rl.trajectories.step_name(b, False) for b in flow.bijections]
+    names = [step_label(b) for b in flow.bijections]
     assert all(any(name in label for label in labels) for name in names)
     plt.close(fig)
 

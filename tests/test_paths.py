@@ -13,6 +13,7 @@ import realnvp_lib as rl
 from realnvp_lib.instruments import trajectories as states
 from realnvp_lib.instruments.grids import grid_lines, grid_points
 from realnvp_lib.viz import frames
+from realnvp_lib.viz.step_labels import step_label
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_paths_are_the_flow_trajectories_and_mirror_each_other(flow, x):
 
 
 def test_steps_and_names(flow):
-    names = [states.step_name(*s) for s in states.steps(flow, "generation")]
+    names = [step_label(*s) for s in states.steps(flow, "generation")]
     assert names[0] == "coupling⁻¹" and names[1] == "SwapHalves⁻¹" and len(names) == len(flow)
 
 

@@ -30,7 +30,6 @@ __all__ = [
     "shorter_model_sample",
     "smooth_path",
     "step_logdet",
-    "step_name",
     "steps",
 ]
 
@@ -55,12 +54,6 @@ def steps(flow: Flow, direction: str) -> list[tuple[Bijection, bool]]:
     if direction == "inference":
         return [(layer, False) for layer in flow.bijections]
     return [(layer, True) for layer in reversed(flow.bijections)]
-
-
-def step_name(layer: Bijection, inverted: bool) -> str:
-    """``"coupling"``, ``"SwapHalves"``, ... with ``⁻¹`` when the step applies the inverse."""
-    name = "coupling" if isinstance(layer, AffineCoupling) else type(layer).__name__
-    return name + ("⁻¹" if inverted else "")
 
 
 def apply_step(layer: Bijection, inverted: bool, x: Tensor) -> tuple[Tensor, Tensor]:

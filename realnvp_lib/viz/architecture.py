@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 
 from ..flow import Flow
 from ..instruments.perturb import randomize
+from .step_labels import step_label
 
 __all__ = ["ROLES", "coordinate_roles", "draw_architecture"]
 
@@ -56,15 +57,6 @@ def coordinate_roles(flow: Flow, seed: int = 0) -> list[tuple[int, torch.nn.Modu
     return out
 
 
-def _title(step: torch.nn.Module) -> str:
-    inner = getattr(step, "layer", None)
-    if inner is None:
-        return "coupling\non 8×8"
-    if hasattr(inner, "keep"):
-        return f"squeeze, coupling\non {inner.keep} of 4 chan."
-    return "squeeze, coupling\non 4×4×4"
-
-
 def draw_architecture(flow: Flow, seed: int = 0, size: float = 1.45) -> Figure:
     """One panel per coupling step: which pixels it transforms, passes through, or has factored out.
 
@@ -79,7 +71,8 @@ def draw_architecture(flow: Flow, seed: int = 0, size: float = 1.45) -> Figure:
         ax.imshow(roles, cmap=COLOURS, vmin=0, vmax=2)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"step {k}\n{_title(step)}", fontsize=9)
+        label = step_label(step, sep="\n")
+        ax.set_title(f"step {k}\n{label}", fontsize=9)
         n_t, n_f = int((roles == 1).sum()), int((roles == 2).sum())
         ax.set_xlabel(f"{n_t} moved" + (f", {n_f} final" if n_f else ""), fontsize=9)
     fig.legend(

@@ -12,7 +12,7 @@ from torch import nn
 from ..bijections import AffineCoupling
 from ..config import FitConfig, lr_factor
 from ..flow import Flow
-from ..instruments.trajectories import step_name
+from .step_labels import step_label
 
 __all__ = ["coupling_diagram", "flow_diagram", "jacobian_pattern", "net_shape", "schedule_diagram"]
 
@@ -163,7 +163,7 @@ def flow_diagram(flow: Flow, size: float = 0.62) -> Figure:
     for i, step in enumerate(steps):
         coupling = isinstance(step, AffineCoupling)
         mask = "".join("■" if b else "□" for b in step.mask.reshape(-1).tolist()) if coupling else ""
-        label = f"$f_{{{i + 1}}}$\n{step_name(step, False)}" + (f"\n{mask}" if 0 < len(mask) <= 8 else "")
+        label = f"$f_{{{i + 1}}}$\n{step_label(step)}" + (f"\n{mask}" if 0 < len(mask) <= 8 else "")
         _box(ax, i + 0.5, 0, 0.8, 0.95, label, MOVED if coupling else PERM, f"step:{i}", fontsize=7)
     for i in range(k + 1):
         ax.text(i, 0.6, "$x$" if i == 0 else ("$z$" if i == k else f"$h_{{{i}}}$"), ha="center", fontsize=8)

@@ -11,15 +11,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ..actnorm import ActNorm
-from ..bijections import AffineCoupling
 from ..checkpoint import atomic_path
 from ..images.layers import FactorOut, InSqueezed
-from ..images.logit import Logit
 from ..images.model import ImageFlow, scale_of_pixel
 from .encode import palette_pngs
+from .step_labels import step_label
 
-__all__ = ["image_step_name", "save_steps_strip", "show_images", "state_pngs", "states"]
+__all__ = ["save_steps_strip", "show_images", "state_pngs", "states"]
 
 TITLE_INCH_PER_CHAR = 0.08  # an average 9-pt DejaVu Sans character (0.07 in) and some room
 
@@ -41,7 +39,8 @@ def show_images(
     arrays = [np.asarray(torch.as_tensor(im).detach().cpu(), dtype=float) for im in images]
     arrays = [a.reshape(a.shape[-2:]) for a in arrays]  # (1, H, W) or (H, W) -> (H, W)
     if titles:
-        size = max(size, TITLE_INCH_PER_CHAR * max(map(len, titles)) + 0.15)
+        longest = max(len(line) for title in titles for line in title.split("\n"))
+        size = max(size, TITLE_INCH_PER_CHAR * longest + 0.15)
     ncols = ncols or len(arrays)
     nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(
@@ -59,27 +58,12 @@ def show_images(
     return fig
 
 
-def image_step_name(step: torch.nn.Module) -> str:
-    """A short reader's name for one image step (the 2-D flow's: ``trajectories.step_name``)."""
-    if isinstance(step, Logit):
-        return "logit"
-    if isinstance(step, ActNorm):
-        return "actnorm"
-    if isinstance(step, InSqueezed) and isinstance(step.layer, FactorOut):
-        return "coupling on 2x4x4 (after factor-out)"
-    if isinstance(step, InSqueezed):
-        return "channel coupling on 4x4x4"
-    if isinstance(step, AffineCoupling):
-        return "checkerboard coupling on 8x8"
-    return type(step).__name__
-
-
 @torch.no_grad()
 def states(flow: ImageFlow, v: Tensor) -> tuple[list[np.ndarray], list[str]]:
     """The inference path of one image ``v: (1, 1, 8, 8)``: K+1 arrays ``(8, 8)`` and their titles."""
     path = flow.trajectory(v)
     steps = enumerate(flow.bijections, 1)
-    titles = ["h_0 = pixels v"] + [f"h_{k} after {image_step_name(s)}" for k, s in steps]
+    titles = ["h_0 = pixels v"] + [f"h_{k} after {step_label(s)}" for k, s in steps]
     titles[-1] = titles[-1].replace(f"h_{len(flow)}", f"z = h_{len(flow)}")
     return [h[0, 0].cpu().numpy() for h in path], titles
 
@@ -125,18 +109,9 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
 
 def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80) -> Path:
     """Write every state of ``v``'s inference path side by side as one PNG (the slider's static twin)."""
-    images, titles = states(flow, v)
-    short = {
-        "pixels v": "pixels",
-        "logit": "logit",
-        "actnorm": "actnorm",
-        "checkerboard coupling on 8x8": "checker 8x8",
-        "channel coupling on 4x4x4": "channel 4x4x4",
-        "coupling on 2x4x4 (after factor-out)": "2x4x4 *",
-    }
-    labels = [
-        t.split(" ")[0] + " " + short.get(t.split(" after ")[-1].replace("h_0 = ", ""), "") for t in titles
-    ]
+    images, _ = states(flow, v)
+    names = ["pixels v"] + [step_label(step, sep="\n") for step in flow.bijections]  # a coupling in two lines
+    labels = [f"h_{k} {name}" for k, name in enumerate(names)]
     fig = show_images(
         images,
         labels,
@@ -144,7 +119,7 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
         size=1.9,  # room for the colourbar, which takes its width from the panels
         cmap="RdBu_r",
         vlim=(-3, 3),
-        suptitle="inference path of one test digit (* = on the 2 channels left after "
+        suptitle="inference path of one test digit (2x4x4: the 2 channels left after "
         "factor-out; colours -3 blue .. 3 red)",
     )
     fig.axes[0].images[0].set_cmap("gray_r")

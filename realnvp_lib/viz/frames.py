@@ -15,6 +15,7 @@ from ..data import DATASETS, two_moons
 from ..flow import Flow, as_flow
 from ..instruments import trajectories
 from ..instruments.grids import grid_lines, grid_values
+from .step_labels import step_label
 
 __all__ = [
     "PLANE_DATA",
@@ -188,7 +189,7 @@ def depth_frames(
     lims = own_lims(points) if follow else None
     boxes = lims or [lim] * len(points)
     letter, K = ("h" if direction == "inference" else "g"), len(flow)
-    names = [""] + [trajectories.step_name(*s) for s in trajectories.steps(flow, direction)]
+    names = [""] + [step_label(*s) for s in trajectories.steps(flow, direction)]
     start = "x, the data" if direction == "inference" else "z ~ N(0, I)"
     titles = [
         f"{direction}: {letter}_{k} = "
@@ -239,7 +240,7 @@ def smooth_frames(
     pts, depths = trajectories.smooth_path(flow, x, direction, coupling_frames, mix_frames)
     grid = trajectories.smooth_path(flow, lines.reshape(-1, 2), direction, coupling_frames, mix_frames)[0]
     points, grid = _push(pts, grid, lines.shape)
-    names = [""] + [f": {trajectories.step_name(*s)}" for s in trajectories.steps(flow, direction)]
+    names = [""] + [f": {step_label(*s)}" for s in trajectories.steps(flow, direction)]
     titles = [f"{direction}: depth {d:.2f} of {len(flow)}{names[math.ceil(d)]}" for d in depths]
     return Frames(
         f"{direction}, moving inside each step",
