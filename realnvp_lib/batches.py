@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
-from .checks import check_batch
+from .checks import check_batch, check_dtype
 from .flow import Flow
-from .runtime import dtype_and_device
 
 __all__ = ["Data", "batches"]
 
@@ -28,15 +27,6 @@ def _draw(data: Callable[[int], Tensor], n: int) -> Tensor:
             "every call, such as rl.data.sampler('two_moons', seed=0), or a fixed (N, D) "
             "tensor"
         ) from err
-
-
-def _check_dtype(batch: Tensor, flow: Flow, name: str) -> None:
-    weights = dtype_and_device(flow)
-    if weights is not None and batch.dtype != weights[0]:
-        raise ValueError(
-            f"{name} is {batch.dtype} but the flow's weights are {weights[0]}: convert one, "
-            f"e.g. data.to({weights[0]}) or flow.to({batch.dtype})"
-        )
 
 
 def batches(
@@ -60,7 +50,7 @@ def batches(
     if callable(data) and not isinstance(data, Tensor):
         first = _draw(data, batch_size)
         check_batch(first, event, "a batch from data(n)")
-        _check_dtype(first, flow, "a batch from data(n)")
+        check_dtype(first, flow, "a batch from data(n)", code="data")
         second = _draw(data, batch_size)
         check_batch(second, event, "a batch from data(n)")
         if torch.equal(first, second):
@@ -73,7 +63,7 @@ def batches(
     check_batch(data, event, "data")
     if data.shape[0] == 0:
         raise ValueError("data is empty (0 rows): fit needs at least one training point")
-    _check_dtype(data, flow, "data")
+    check_dtype(data, flow, "data")
     return _tensor_batches(data.detach(), batch_size, seed)
 
 

@@ -8,7 +8,9 @@ import numbers
 import torch
 from torch import Tensor
 
-__all__ = ["NonFiniteInputError", "check_batch", "check_int", "check_mask", "check_number"]
+from .runtime import dtype_and_device
+
+__all__ = ["NonFiniteInputError", "check_batch", "check_dtype", "check_int", "check_mask", "check_number"]
 
 
 def check_int(name: str, value, low: int | None = 1) -> int:
@@ -98,6 +100,25 @@ def check_batch(x: Tensor, dim: int | tuple[int, ...], name: str = "x") -> None:
         bad = int((~torch.isfinite(x)).any(dim=1).sum())
         if bad:
             raise NonFiniteInputError(f"{name} contains NaN or inf values (in {bad} of {x.shape[0]} rows)")
+
+
+def check_dtype(x: Tensor, flow, name: str = "x", code: str | None = None) -> None:
+    """Raise ``ValueError`` unless ``x``'s dtype is that of ``flow``'s weights (any, if it has none).
+
+    A float64 batch into float32 weights would fail deep inside the first linear layer; this names
+    both dtypes and both ways out (``code``: how the caller spells ``x``, by default ``name``).
+
+    >>> check_dtype(torch.zeros(2, 2, dtype=torch.float64), torch.nn.Linear(2, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: x is torch.float64 but the flow's weights are torch.float32: use x.to(torch.float32) or ...
+    """
+    weights = dtype_and_device(flow)
+    if weights is not None and x.dtype != weights[0]:
+        raise ValueError(
+            f"{name} is {x.dtype} but the flow's weights are {weights[0]}: use "
+            f"{code or name}.to({weights[0]}) or flow.to({x.dtype})"
+        )
 
 
 def check_mask(mask: Tensor | list[int] | tuple[int, ...]) -> Tensor:

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import AffineCoupling, Bijection
-from .checks import check_batch
+from .checks import check_batch, check_dtype, check_int
 from .masks import half_mask
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
 from .runtime import dtype_and_device
@@ -90,12 +90,7 @@ class Flow(nn.Module):
     def _check(self, x: Tensor, name: str) -> None:
         """Shape and finiteness (``check_batch``), and a dtype that matches the weights."""
         check_batch(x, self.event, name)
-        weights = dtype_and_device(self)
-        if weights is not None and x.dtype != weights[0]:
-            raise ValueError(
-                f"{name} is {x.dtype} but the flow's weights are {weights[0]}: use "
-                f"{name}.to({weights[0]}) or flow.to({x.dtype})"
-            )
+        check_dtype(x, self, name)
 
     def base_log_prob(self, z: Tensor) -> Tensor:
         """Standard-normal log-density, ``z: (B, D) -> (B,)``."""
@@ -114,8 +109,7 @@ class Flow(nn.Module):
 
     def base_sample(self, n: int, seed: int | None = None) -> Tensor:
         """``n`` standard-normal draws ``(n, D)`` on the flow's device and dtype; seeded if asked."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
+        n = check_int("n (the number of samples)", n)
         dtype, device = dtype_and_device(self, torch.get_default_dtype())
         gen = None if seed is None else torch.Generator(device=device).manual_seed(seed)
         return torch.randn(n, *self.shape, generator=gen, device=device, dtype=dtype)
@@ -224,8 +218,7 @@ def realnvp(
             f"realnvp needs dim >= 2 coordinates (a coupling passes some through and "
             f"transforms the rest), got dim={dim!r}"
         )
-    if not isinstance(n_layers, int) or n_layers < 1:
-        raise ValueError(f"n_layers (the number of couplings) must be a positive integer, got {n_layers!r}")
+    check_int("n_layers (the number of couplings)", n_layers)
     config = dict(
         dim=dim,
         n_layers=n_layers,

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from ..bijections import AffineCoupling, Bijection
+from ..checks import check_int
 from ..masks import channel_mask, checkerboard
 
 __all__ = [
@@ -115,9 +116,7 @@ class FactorOut(Bijection):
 
     def __init__(self, layer: nn.Module, keep: int) -> None:
         super().__init__()
-        if keep < 1:
-            raise ValueError(f"keep must be a positive number of channels, got {keep}")
-        self.layer, self.keep = layer, int(keep)
+        self.layer, self.keep = layer, check_int("keep (the channels the layer sees)", keep)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         y, logdet = self.layer(x[:, : self.keep])

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import runtime
+from ..checks import check_int, check_number
 from .data import LEVELS, SHAPE, check_images, check_pixels, dequantize
 from .dequantization import UniformDequantizer
 from .logit import Logit
@@ -71,11 +72,12 @@ def _nll(
     model, x: Tensor, n_samples: int, seed: int, batch_size: int, threads: int | None, dequantizer, k: int
 ) -> Tensor:
     """``-log P(x) + 64 ln 17``'s estimate per image, ``(N,)`` float64 (see ``bits_per_dim``)."""
-    for name, value in (("n_samples", n_samples), ("batch_size", batch_size), ("threads", threads), ("k", k)):
-        if value is not None or name != "threads":
-            _positive_int(name, value)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    n_samples, batch_size, k = (
+        check_int(n, v) for n, v in (("n_samples", n_samples), ("batch_size", batch_size), ("k", k))
+    )
+    if threads is not None:
+        check_int("threads", threads)
+    seed = check_int("seed", seed, low=None)
     if not callable(getattr(model, "log_prob", None)):
         raise TypeError(f"model must have a log_prob(v) -> (B,) method, got {type(model).__name__}")
     if dequantizer is not None and not callable(getattr(dequantizer, "sample", None)):
@@ -113,11 +115,6 @@ def _log_weights(
     return torch.cat(parts).to("cpu", torch.float64) - log_r.to("cpu", torch.float64)
 
 
-def _positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 class Uniform:
     """The uniform density on ``[0, 1)^64``: ``log q = 0``, exactly ``log2 17 = 4.087`` bits/dim."""
 
@@ -134,16 +131,8 @@ class PixelHistogram:
 
     def __init__(self, x: Tensor, smoothing: float = 1.0) -> None:
         check_images(x, "x")
-        if (
-            isinstance(smoothing, bool)
-            or not isinstance(smoothing, (int, float))
-            or not math.isfinite(smoothing)
-            or smoothing <= 0
-        ):
-            raise ValueError(
-                f"smoothing must be a finite count > 0 (0 would give an unseen level "
-                f"probability 0, an infinite bits/dim), got {smoothing!r}"
-            )
+        # 0 would give a level never seen in x probability 0: an infinite bits/dim
+        check_number("smoothing (a count added to every level)", smoothing)
         counts = nn.functional.one_hot(x.flatten(1), LEVELS).sum(0).double() + smoothing  # (64, 17)
         self.log_p = (counts / counts.sum(1, keepdim=True)).log()
 
@@ -163,7 +152,7 @@ class LogitGaussian:
 
     def __init__(self, x: Tensor, alpha: float = 0.05, draws: int = 8, seed: int = 0) -> None:
         check_images(x, "x", min_images=2)  # a covariance needs two images at least
-        _positive_int("draws", draws)
+        draws = check_int("draws", draws)
         self.logit = Logit(alpha)
         gen = torch.Generator().manual_seed(seed)
         y = torch.cat([self.logit(dequantize(x, gen, torch.float64))[0].flatten(1) for _ in range(draws)])

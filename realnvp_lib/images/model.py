@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
 from ..actnorm import ActNorm
 from ..checkpoint import register_builder
+from ..checks import check_int, check_number
 from ..flow import Flow
 from ..masks import channel_mask, checkerboard
 from .data import SHAPE, check_pixels
@@ -33,13 +32,7 @@ class ImageFlow(Flow):
         A temperature ``T < 1`` draws from the base's centre only (Kingma & Dhariwal 2018 call this
         "reduced temperature"): cleaner, less varied digits. The clamp is the only place pixels are cut.
         """
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, (int, float))
-            or not math.isfinite(temperature)
-            or temperature <= 0
-        ):
-            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        check_number("temperature", temperature)
         z = self.base_sample(n, seed) * temperature
         with torch.no_grad():
             return self.inverse(z)[0].clamp(0.0, 1.0)
@@ -109,10 +102,6 @@ def image_realnvp(
 
 def _check_options(**kw) -> None:
     """``ValueError`` naming the first option of ``image_realnvp`` that cannot build a flow."""
-
-    def is_int(v) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
-
     for name, low in (
         ("seed", 0),
         ("hidden", 1),
@@ -121,14 +110,11 @@ def _check_options(**kw) -> None:
         ("n_channel", 0),
         ("n_final", 0),
     ):
-        if not is_int(kw[name]) or kw[name] < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {kw[name]!r}")
+        check_int(name, kw[name], low)
     if kw["n_checker"] + kw["n_channel"] + kw["n_final"] == 0:
         raise ValueError("the flow needs at least one coupling: n_checker, n_channel and n_final are all 0")
     for name in ("alpha", "scale_bound"):
-        v = kw[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        check_number(name, kw[name])
     for name in ("factor_out", "actnorm"):
         if not isinstance(kw[name], bool):
             raise ValueError(f"{name} must be True or False, got {kw[name]!r}")
