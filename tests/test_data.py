@@ -36,9 +36,12 @@ def test_sampled_points_have_the_true_entropy():
     draw = rl.data.sampler("two_moons", seed=1, noise=0.05, pool=4096)
     x = torch.cat([draw(512) for _ in range(40)]).double()
     logp = density.two_moons_log_prob(x, 0.05)
-    H, _ = density.two_moons_entropy(0.05)
+    # 20k draws with control variates give H a standard error well below the stream's own (asserted;
+    # tests/test_density.py checks the estimator itself against quadrature); both errors count.
+    H, se_H = density.two_moons_entropy(0.05, n=20_000)
     se = logp.std().item() / math.sqrt(len(logp))
-    assert abs(-logp.mean().item() - H) < 4 * se
+    assert se_H < se / 3
+    assert abs(-logp.mean().item() - H) < 4 * math.hypot(se, se_H)
 
 
 def test_bad_requests_raise():
