@@ -16,6 +16,7 @@ from ..images.layers import FactorOut, InSqueezed
 from ..images.model import ImageFlow, scale_of_pixel
 from .encode import palette_pngs
 from .step_labels import step_label
+from .style import SIGNED_CMAP, STATE_RANGE
 
 __all__ = ["save_steps_strip", "show_images", "state_pngs", "states"]
 
@@ -89,7 +90,7 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
     left, right = fig.subplots(1, 2)
     left.imshow(images[0], cmap="gray_r", vmin=0, vmax=1)
     left.set_title("the input: pixels v", fontsize=10)
-    shown = right.imshow(images[0], cmap="RdBu_r", vmin=-3, vmax=3)
+    shown = right.imshow(images[0], cmap=SIGNED_CMAP, vmin=-STATE_RANGE, vmax=STATE_RANGE)
     rows, cols = np.nonzero(fixed)
     marks = right.scatter(cols, rows, s=14, c="k", marker="x", linewidths=0.8)
     fig.colorbar(shown, ax=right, shrink=0.9).set_label("value of h_k (red > 0 > blue)", fontsize=9)
@@ -117,10 +118,10 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
         labels,
         ncols=5,
         size=1.9,  # room for the colourbar, which takes its width from the panels
-        cmap="RdBu_r",
-        vlim=(-3, 3),
+        cmap=SIGNED_CMAP,
+        vlim=(-STATE_RANGE, STATE_RANGE),
         suptitle="inference path of one test digit (2x4x4: the 2 channels left after "
-        "factor-out; colours -3 blue .. 3 red)",
+        f"factor-out; colours {-STATE_RANGE:g} blue .. {STATE_RANGE:g} red)",
     )
     fig.axes[0].images[0].set_cmap("gray_r")
     fig.axes[0].images[0].set_clim(0, 1)

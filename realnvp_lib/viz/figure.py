@@ -12,7 +12,7 @@ from matplotlib.transforms import Bbox
 
 from .frames import Frames
 from .panels import heatmap, scatter, warped_grid
-from .style import label_colors
+from .style import LOGDET_COLORBAR, SIGNED_CMAP, label_colors, log_q_limits, logdet_bound
 
 __all__ = ["FrameFigure"]
 
@@ -20,7 +20,6 @@ CRISP = {"text.antialiased": False, "lines.antialiased": False, "patch.antialias
 PANEL_TITLES = {"points": "points and grid", "density": "log q", "logdet": "log|det J| of step k"}
 NO_MAP = "no step yet (k = 0)"  # the note on a log-det panel whose map is all NaN
 SOURCE = {"points": "points", "density": "log_density", "logdet": "logdet"}  # the Frames field of a panel
-LOG_Q_RANGE = 8.0  # nats shown below the highest log q of all frames: one colour scale for every frame
 
 
 class FrameFigure:
@@ -81,13 +80,13 @@ class FrameFigure:
         ]
         self.images = {}
         if "density" in self.axes:
-            top = max(float(d.max()) for d in frames.log_density)
+            vmin, vmax = log_q_limits(frames.log_density)
             self.images["density"] = heatmap(
                 self.axes["density"],
                 frames.log_density[0],
                 lim,
-                vmin=top - LOG_Q_RANGE,
-                vmax=top,
+                vmin=vmin,
+                vmax=vmax,
                 title=frames.density_title,
             )
             self.fig.colorbar(
@@ -97,14 +96,10 @@ class FrameFigure:
                 label="nats (one scale for every frame)",
             )
         if "logdet" in self.axes:
+            boxes = frames.lims or [frames.lim] * len(frames)
+            bound = logdet_bound(frames.logdet, frames.points, boxes)
             self.images["logdet"] = heatmap(
-                self.axes["logdet"],
-                frames.logdet[0],
-                lim,
-                "RdBu_r",
-                -_bound(frames),
-                _bound(frames),
-                PANEL_TITLES["logdet"],
+                self.axes["logdet"], frames.logdet[0], lim, SIGNED_CMAP, -bound, bound, PANEL_TITLES["logdet"]
             )
             # The points again, faintly: the map matters where the probability mass is.
             self.ghost = self.axes["logdet"].scatter(
@@ -118,7 +113,7 @@ class FrameFigure:
                 self.images["logdet"],
                 ax=self.axes["logdet"],
                 shrink=0.7,
-                label="red: stretched, blue: squeezed",
+                label=LOGDET_COLORBAR,
             )
         self.follow = frames.lims is not None
         for ax in axes:
@@ -198,17 +193,3 @@ class FrameFigure:
         for artist in self._moving:
             self.fig.draw_artist(artist)
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-
-def _bound(frames: Frames) -> float:
-    """Colour range of the log-det maps: where the points are, not the far field the grid also covers."""
-    boxes = frames.lims or [frames.lim] * len(frames)
-    cells = []
-    for ld, pts, (xs, ys) in zip(frames.logdet, frames.points, boxes):
-        n = ld.shape[0]
-        i = np.clip(((pts[:, 1] - ys[0]) / (ys[1] - ys[0]) * (n - 1)).round().astype(int), 0, n - 1)
-        j = np.clip(((pts[:, 0] - xs[0]) / (xs[1] - xs[0]) * (n - 1)).round().astype(int), 0, n - 1)
-        cells.append(np.abs(ld[i, j]))
-    cells = np.concatenate(cells)
-    cells = cells[np.isfinite(cells)]  # a frame with no step (all NaN) says nothing about the range
-    return max(0.1, float(np.quantile(cells, 0.99))) if len(cells) else 1.0

@@ -16,14 +16,17 @@ from ..flow import Flow, as_flow
 from ..instruments import trajectories
 from ..instruments.grids import grid_lines, grid_values
 from .step_labels import step_label
+from .style import DATA_GRID, LATENT_GRID
 
 __all__ = [
     "PLANE_DATA",
     "Frames",
     "depth_frames",
     "depth_lim",
+    "depth_maps",
     "fit_lim",
     "follow_lims",
+    "own_lim",
     "own_lims",
     "path_states",
     "smooth_frames",
@@ -32,8 +35,6 @@ __all__ = [
     "training_frames",
 ]
 
-LATENT_GRID = ((-3.0, 3.0), (-3.0, 3.0))  # where the generation path's grid lines start
-DATA_GRID = ((-1.5, 2.5), (-1.0, 1.5))  # where the inference path's grid lines start
 PLANE_DATA = ("two_moons", "double_moon", "circles", "eight_gaussians")  # 2-D, labelled by component
 
 
@@ -79,13 +80,18 @@ def square_lim(lim) -> tuple:
     return (cx - half, cx + half), (cy - half, cy + half)
 
 
-def own_lims(points: Sequence[np.ndarray], pad: float = 0.1, step: float = 0.25) -> list[tuple]:
-    """A square box per state, holding (all but 1% of) its own points: no smoothing between states.
+def own_lim(arrays: Sequence[np.ndarray], pad: float = 0.1, step: float = 0.25) -> tuple:
+    """The square box of one panel: it holds (all but 1% of) the points of ``arrays``, padded."""
+    return square_lim(fit_lim([np.asarray(a) for a in arrays], pad=pad, step=step))
 
-    For states a step apart (the depth slider), where each picture should fill its panel; frames
-    that move continuously use ``follow_lims``, which glides instead.
+
+def own_lims(points: Sequence[np.ndarray], pad: float = 0.1, step: float = 0.25) -> list[tuple]:
+    """A square box per state (``own_lim`` of its own points): no smoothing between states.
+
+    For states a step apart (the depth slider, the depth strips), where each picture should fill
+    its panel; frames that move continuously use ``follow_lims``, which glides instead.
     """
-    return [square_lim(fit_lim([np.asarray(p)], pad=pad, step=step)) for p in points]
+    return [own_lim([p], pad=pad, step=step) for p in points]
 
 
 def follow_lims(
@@ -208,15 +214,22 @@ def depth_frames(
         lims=lims,
     )
     if maps:
-        frames.log_density = [
-            grid_values(trajectories.depth_log_prob(flow, k, direction), boxes[k], grid_n).numpy()
-            for k in range(K + 1)
-        ]
-        frames.logdet = [np.full((grid_n, grid_n), np.nan)] + [
-            grid_values(trajectories.step_logdet(flow, k, direction), boxes[k], grid_n).numpy()
-            for k in range(1, K + 1)
-        ]
+        frames.log_density, frames.logdet = map(
+            list, zip(*(depth_maps(flow, direction, k, boxes[k], grid_n) for k in range(K + 1)))
+        )
     return frames
+
+
+@torch.no_grad()
+def depth_maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``log q_k`` and the log-det of step k, each ``(n, n)`` over ``lim`` (row i at the i-th y).
+
+    At k = 0 there is no step yet: the log-det map is NaN (drawn blank, with a note), not zeros.
+    """
+    log_q = grid_values(trajectories.depth_log_prob(flow, k, direction), lim, n).numpy()
+    if k == 0:
+        return log_q, np.full((n, n), np.nan)
+    return log_q, grid_values(trajectories.step_logdet(flow, k, direction), lim, n).numpy()
 
 
 def smooth_frames(

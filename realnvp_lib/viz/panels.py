@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from torch import Tensor
 
 from ..instruments.grids import grid_values
-from .style import DATA_LIM, is_labels, label_colors
+from .style import DATA_LIM, SIGNED_CMAP, is_labels, label_colors
 
 __all__ = [
     "coordinate_paths",
@@ -133,7 +133,7 @@ def draw_cells(
     polygons: np.ndarray,
     values: np.ndarray | None = None,
     vmax: float = 1.0,
-    cmap: str = "coolwarm",
+    cmap: str = SIGNED_CMAP,
     title: str = "",
 ):
     """Fill polygons ``(N, V, 2)`` with ``values`` on a colour scale symmetric about 0 (outlines if None)."""
@@ -164,7 +164,7 @@ def draw_matrix(
     vmax = vmax or float(np.abs(m).max())
     from matplotlib import colormaps
 
-    cmap = colormaps["RdBu_r"].with_extremes(bad="0.88")
+    cmap = colormaps[SIGNED_CMAP].with_extremes(bad="0.88")
     art = ax.imshow(np.ma.masked_equal(m, 0.0), cmap=cmap, vmin=-vmax, vmax=vmax)
     if annotate:
         for (i, j), v in np.ndenumerate(m):

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from ..bijections import AffineCoupling
 from ..flow import Flow
 from ..instruments import trajectories
-from ..instruments.grids import grid_values
 from . import panels
-from .figure import NO_MAP
-from .frames import fit_lim, path_states, square_lim, start_points
-from .style import label_colors
+from .figure import NO_MAP, PANEL_TITLES
+from .frames import depth_maps, own_lim, own_lims, path_states, start_points
+from .style import LOGDET_COLORBAR, SIGNED_CMAP, label_colors, log_q_limits, logdet_bound
 
 __all__ = ["ROWS", "depth_strip", "shorter_models", "strip_depths"]
 
 ROWS = ("points", "density", "logdet")
-ROW_LABELS = {"points": "points on the grid", "density": "$\\log q_k$", "logdet": "log|det J| of step k"}
+ROW_LABELS = {"points": "points on the grid", "density": "$\\log q_k$", "logdet": PANEL_TITLES["logdet"]}
 
 
 def strip_depths(flow: Flow, direction: str = "inference", count: int | None = None) -> list[int]:
@@ -39,18 +37,6 @@ def strip_depths(flow: Flow, direction: str = "inference", count: int | None = N
 
 def _couplings_before(flow: Flow, direction: str, k: int) -> int:
     return sum(isinstance(layer, AffineCoupling) for layer, _ in trajectories.steps(flow, direction)[:k])
-
-
-@torch.no_grad()
-def _maps(flow: Flow, direction: str, k: int, lim, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``log q_k`` and the log-det of step k on an ``n x n`` grid over ``lim`` (row i at the i-th y).
-
-    At k = 0 there is no step yet: the log-det map is NaN (drawn blank, with a note), not zeros.
-    """
-    log_q = grid_values(trajectories.depth_log_prob(flow, k, direction), lim, n).numpy()
-    if k == 0:
-        return log_q, np.full((n, n), np.nan)
-    return log_q, grid_values(trajectories.step_logdet(flow, k, direction), lim, n).numpy()
 
 
 def depth_strip(
@@ -75,8 +61,8 @@ def depth_strip(
     states = path_states(flow, x, direction)
     grid = [g.reshape(lines.shape) for g in path_states(flow, lines.reshape(-1, 2), direction)]
     ks = strip_depths(flow, direction, count)
-    lims = [square_lim(fit_lim([states[k].numpy()], pad=0.1, step=0.25)) for k in ks]
-    maps = [_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
+    lims = own_lims([states[k].numpy() for k in ks])
+    maps = [depth_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
     fig, axes = plt.subplots(
         len(rows),
         len(ks),
@@ -87,9 +73,8 @@ def depth_strip(
     letter = "h" if direction == "inference" else "g"
     fig.suptitle(f"{direction} path: state ${letter}_k$ after k of the K = {len(flow)} steps")
     colors = label_colors(labels.numpy(), "moons" if direction == "inference" else "quadrants")
-    finite = np.concatenate([m[0][np.isfinite(m[0])].ravel() for m in maps])
-    vmax = float(finite.max())
-    bound = max(0.1, float(np.nanquantile(np.abs(np.concatenate([m[1].ravel() for m in maps])), 0.99)))
+    vmin, vmax = log_q_limits([log_q for log_q, _ in maps])  # one scale a row, as in the slider
+    bound = logdet_bound([logdet for _, logdet in maps], [states[k].numpy() for k in ks], lims)
     art = {}
     for col, (k, lim, (log_q, logdet)) in enumerate(zip(ks, lims, maps)):
         for row, name in enumerate(rows):
@@ -106,9 +91,9 @@ def depth_strip(
                     title=f"k = {k} ({_couplings_before(flow, direction, k)} couplings)",
                 )
             elif name == "density":
-                art[name] = panels.heatmap(ax, log_q, lim, vmin=vmax - 8.0, vmax=vmax)
+                art[name] = panels.heatmap(ax, log_q, lim, vmin=vmin, vmax=vmax)
             else:
-                art[name] = panels.heatmap(ax, logdet, lim, "RdBu_r", -bound, bound)
+                art[name] = panels.heatmap(ax, logdet, lim, SIGNED_CMAP, -bound, bound)
                 ax.scatter(*states[k].numpy().T, s=0.3, c="k", alpha=0.2, linewidths=0)
                 if k == 0:
                     ax.text(0.5, 0.93, NO_MAP, transform=ax.transAxes, ha="center", va="top", fontsize=9)
@@ -117,7 +102,7 @@ def depth_strip(
     for row, name in enumerate(rows):
         axes[row, 0].set_ylabel(ROW_LABELS[name] + "\ncoordinate 2")
         if name in art:
-            label = "log-density (nats)" if name == "density" else "red: stretched, blue: squeezed"
+            label = "log-density (nats)" if name == "density" else LOGDET_COLORBAR
             fig.colorbar(art[name], ax=axes[row, :], shrink=0.9, pad=0.01, label=label)
     return fig
 
@@ -134,7 +119,7 @@ def shorter_models(flow: Flow, n: int = 1000, seed: int = 0, count: int = 5, siz
         2, len(ks), figsize=(size * len(ks), 2 * size + 0.3), squeeze=False, layout="constrained"
     )
     for col, k in enumerate(ks):
-        lim = square_lim(fit_lim([gen[k].numpy(), short[col].numpy()], pad=0.1, step=0.25))
+        lim = own_lim([gen[k].numpy(), short[col].numpy()])
         panels.scatter(axes[0, col], gen[k], colors, lim, f"$g_{{{k}}}$", s=1.5)
         panels.scatter(axes[1, col], short[col], colors, lim, f"inverse(z, {k})", s=1.5)
         for ax in axes[:, col]:
