@@ -38,6 +38,15 @@ def test_paths_are_the_flow_trajectories_and_mirror_each_other(flow, x):
         states.steps(flow, "sideways")
 
 
+def test_path_states_are_the_flow_methods(flow, x):
+    for a, b in zip(states.path_states(flow, x, "inference"), flow.trajectory(x)):
+        assert torch.equal(a, b)
+    for a, b in zip(states.path_states(flow, x, "generation"), flow.inverse_trajectory(x)):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="direction"):
+        states.path_states(flow, x, "sideways")
+
+
 def test_steps_and_names(flow):
     names = [step_label(*s) for s in states.steps(flow, "generation")]
     assert names[0] == "coupling⁻¹" and names[1] == "SwapHalves⁻¹" and len(names) == len(flow)

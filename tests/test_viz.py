@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from conftest import randomize
 from PIL import Image
 
@@ -136,16 +135,6 @@ def test_following_figure_shows_ticks_that_move(small_flow):
     assert ax.get_xlabel() == "coordinate 1"
     np.testing.assert_array_equal(fig.offsets(), fr.points[last])
     assert fig.rgb().shape[2] == 3
-
-
-def test_path_states_are_the_flow_methods(small_flow):
-    x = torch.randn(5, 2)
-    for a, b in zip(frames.path_states(small_flow, x, "inference"), small_flow.trajectory(x)):
-        assert torch.equal(a, b)
-    for a, b in zip(frames.path_states(small_flow, x, "generation"), small_flow.inverse_trajectory(x)):
-        assert torch.equal(a, b)
-    with pytest.raises(ValueError, match="direction"):
-        frames.path_states(small_flow, x, "sideways")
 
 
 @pytest.fixture(scope="module")

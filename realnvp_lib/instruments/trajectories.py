@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from ..bijections import AffineCoupling, Bijection, affine
+from ..checks import check_int
 from ..flow import Flow, run_steps
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "apply_step",
     "depth_log_prob",
     "partial_step",
+    "path_states",
     "quadrants",
     "shorter_model_sample",
     "smooth_path",
@@ -42,7 +44,11 @@ def _check_direction(direction: str) -> None:
 
 
 def _check_depth(flow: Flow, k: int) -> None:
-    if not isinstance(k, int) or not 0 <= k <= len(flow):
+    try:
+        ok = check_int("depth k", k, low=0) <= len(flow)
+    except ValueError:
+        ok = False
+    if not ok:  # one message for both ways of missing 0..K, naming this flow's K
         raise ValueError(
             f"depth k must be an integer in 0..{len(flow)} (this flow has K = {len(flow)} steps), got {k!r}"
         )
@@ -54,6 +60,12 @@ def steps(flow: Flow, direction: str) -> list[tuple[Bijection, bool]]:
     if direction == "inference":
         return [(layer, False) for layer in flow.bijections]
     return [(layer, True) for layer in reversed(flow.bijections)]
+
+
+def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
+    """The K+1 states of a path, ``h_k`` (``flow.trajectory``) or ``g_k`` (``flow.inverse_trajectory``)."""
+    _check_direction(direction)
+    return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
 
 
 def apply_step(layer: Bijection, inverted: bool, x: Tensor) -> tuple[Tensor, Tensor]:

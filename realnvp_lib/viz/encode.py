@@ -14,11 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from ..checks import check_int
 from .figure import FrameFigure
 from .frames import Frames
 
 __all__ = [
     "MIME",
+    "check_colors",
     "image_mime",
     "palette_png",
     "palette_pngs",
@@ -40,14 +42,26 @@ def render_rgb(frames: Frames, **figure_kw) -> list[np.ndarray]:
     return pictures
 
 
+def check_colors(colors) -> int:
+    """``colors`` as an ``int``: a palette size, 2 to 256 (one byte per pixel, in a GIF or a PNG).
+
+    >>> check_colors(300)
+    Traceback (most recent call last):
+    ...
+    ValueError: colors must be an integer in 2..256 (one byte per pixel), got 300
+    """
+    if check_int("colors", colors, low=2) > 256:
+        raise ValueError(f"colors must be an integer in 2..256 (one byte per pixel), got {colors!r}")
+    return int(colors)
+
+
 def shared_palette(images: Sequence[np.ndarray], colors: int = 256) -> np.ndarray:
     """One ``(colors, 3)`` palette for every frame: median cut over a sample of them, plus pure white.
 
     Quantising each frame to its own palette is slower, makes the file bigger, and makes colours
     flicker from frame to frame; these figures have few colours, so one palette fits all.
     """
-    if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be between 2 and 256 (one byte per pixel), got {colors}")
+    colors = check_colors(colors)
     sample = Image.fromarray(
         np.concatenate([np.asarray(im, np.uint8) for im in images[:: max(1, len(images) // 8)]], axis=0)
     )

@@ -28,7 +28,6 @@ __all__ = [
     "follow_lims",
     "own_lim",
     "own_lims",
-    "path_states",
     "smooth_frames",
     "square_lim",
     "start_points",
@@ -121,13 +120,6 @@ def follow_lims(
     return [((float(a - h), float(a + h)), (float(b - h), float(b + h))) for a, b, h in zip(cx, cy, half)]
 
 
-def path_states(flow: Flow, x: Tensor, direction: str) -> list[Tensor]:
-    """The K+1 states of a path: ``flow.trajectory(x)`` or ``flow.inverse_trajectory(x)``."""
-    if direction not in trajectories.DIRECTIONS:
-        raise ValueError(f"direction must be one of {trajectories.DIRECTIONS}, got {direction!r}")
-    return flow.trajectory(x) if direction == "inference" else flow.inverse_trajectory(x)
-
-
 def start_points(
     flow: Flow,
     direction: str,
@@ -163,7 +155,7 @@ def depth_lim(flow: Flow, n: int = 1000, seed: int = 0, data: str = "two_moons")
     """A fixed box holding both paths' points at every depth (so every frame shares its axes)."""
     flow = as_flow(flow)
     starts = {d: start_points(flow, d, n, seed, data=data)[0] for d in trajectories.DIRECTIONS}
-    pts = [p for d, x in starts.items() for p in path_states(flow, x, d)]
+    pts = [p for d, x in starts.items() for p in trajectories.path_states(flow, x, d)]
     return fit_lim([p.numpy() for p in pts])
 
 
@@ -178,7 +170,7 @@ def depth_frames(
     data: str = "two_moons",
     follow: bool = False,
 ) -> Frames:
-    """The K+1 states of a path (``path_states``), with density and log-det maps if ``maps``.
+    """The K+1 states of a path (``trajectories.path_states``), with density and log-det maps if ``maps``.
 
     ``flow`` is anything ``rl.as_flow`` takes (a learner's flow too); the inference path starts
     from ``n`` points of ``data``, the generation path from ``n`` base draws. ``follow=True`` gives
@@ -189,7 +181,9 @@ def depth_frames(
     flow = as_flow(flow)
     x, labels, lines = start_points(flow, direction, n, seed, data=data)
     points, grid = _push(
-        path_states(flow, x, direction), path_states(flow, lines.reshape(-1, 2), direction), lines.shape
+        trajectories.path_states(flow, x, direction),
+        trajectories.path_states(flow, lines.reshape(-1, 2), direction),
+        lines.shape,
     )
     lim = lim or depth_lim(flow, n, seed, data)
     lims = own_lims(points) if follow else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -10,7 +9,8 @@ import imageio.v3 as iio
 import numpy as np
 
 from ..checkpoint import atomic_path
-from .encode import render_rgb, shared_palette, to_palette
+from ..checks import check_number
+from .encode import check_colors, render_rgb, shared_palette, to_palette
 from .frames import Frames
 
 __all__ = ["save_gif"]
@@ -28,17 +28,9 @@ def save_gif(
     The arguments are checked before anything is drawn, and the file is written beside ``path`` and
     renamed into place: a failed call leaves an existing GIF as it was.
     """
-    for name, value, want in (("fps", fps, "> 0 frames per second"), ("hold", hold, ">= 0 seconds")):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-            or value < 0
-            or (name == "fps" and value == 0)
-        ):
-            raise ValueError(f"{name} must be a finite number {want}, got {value!r}")
-    if isinstance(colors, bool) or not isinstance(colors, int) or not 2 <= colors <= 256:
-        raise ValueError(f"colors must be an integer in 2..256 (a GIF palette), got {colors!r}")
+    fps = check_number("fps", fps)  # frames per second
+    hold = check_number("hold", hold, inclusive=True)  # seconds
+    colors = check_colors(colors)
     start = time.perf_counter()
     images = render_rgb(frames, **figure_kw)
     durations = [1000 / fps] * len(images)

@@ -11,7 +11,7 @@ from ..flow import Flow
 from ..instruments import trajectories
 from . import panels
 from .figure import NO_MAP, PANEL_TITLES
-from .frames import depth_maps, own_lim, own_lims, path_states, start_points
+from .frames import depth_maps, own_lim, own_lims, start_points
 from .style import LOGDET_COLORBAR, SIGNED_CMAP, label_colors, log_q_limits, logdet_bound
 
 __all__ = ["ROWS", "depth_strip", "shorter_models", "strip_depths"]
@@ -58,8 +58,8 @@ def depth_strip(
     panels come out at least 200 px square, labels at 9 pt).
     """
     x, labels, lines = start_points(flow, direction, n, seed)
-    states = path_states(flow, x, direction)
-    grid = [g.reshape(lines.shape) for g in path_states(flow, lines.reshape(-1, 2), direction)]
+    states = trajectories.path_states(flow, x, direction)
+    grid = [g.reshape(lines.shape) for g in trajectories.path_states(flow, lines.reshape(-1, 2), direction)]
     ks = strip_depths(flow, direction, count)
     lims = own_lims([states[k].numpy() for k in ks])
     maps = [depth_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
