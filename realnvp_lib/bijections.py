@@ -11,12 +11,10 @@ Every bijection is an ``nn.Module`` with
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
-from .checks import check_batch, check_mask
+from .checks import check_batch, check_int, check_mask, check_number
 
 __all__ = [
     "ACTIVATIONS",
@@ -51,14 +49,8 @@ def mlp(d_in: int, d_out: int, hidden: int, n_hidden: int, activation: str) -> n
     """A plain MLP ``d_in -> hidden (x n_hidden) -> d_out`` whose last layer starts at exactly zero."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    if not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(
-            f"hidden (units per hidden layer of the conditioner) must be a positive integer, got {hidden!r}"
-        )
-    if not isinstance(n_hidden, int) or n_hidden < 0:
-        raise ValueError(
-            f"n_hidden (hidden layers of the conditioner) must be an integer >= 0, got {n_hidden!r}"
-        )
+    hidden = check_int("hidden (units per hidden layer of the conditioner)", hidden)
+    n_hidden = check_int("n_hidden (hidden layers of the conditioner)", n_hidden, low=0)
     layers: list[nn.Module] = []
     width = d_in
     for _ in range(n_hidden):
@@ -128,12 +120,8 @@ class AffineCoupling(Bijection):
             raise ValueError(
                 f"an image mask {tuple(mask.shape)} needs a conditioner net= (e.g. images.ConvNet(mask))"
             )
-        finite = isinstance(scale_bound, (int, float)) and 0 < scale_bound < math.inf
-        if scale_bound is not None and not finite:
-            raise ValueError(
-                f"scale_bound must be a finite positive number (the largest |s|), or None for "
-                f"an unbounded scale; got {scale_bound!r}"
-            )
+        if scale_bound is not None:
+            check_number("scale_bound (the largest |s|; None for an unbounded scale)", scale_bound)
         self.shape = tuple(mask.shape)
         self.dim = mask.numel()
         self.scale_bound = scale_bound

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from .bijections import Bijection
-from .checks import check_batch
+from .checks import check_batch, check_int
 
 __all__ = ["LULinear", "Permutation", "RandomPermutation", "Reverse", "SwapHalves"]
 
@@ -77,9 +77,7 @@ class LULinear(Bijection):
 
     def __init__(self, dim: int, seed: int = 0) -> None:
         super().__init__()
-        if dim < 2:
-            raise ValueError(f"dim must be >= 2, got {dim}")
-        self.dim = dim
+        self.dim = dim = check_int("dim", dim, low=2)
         gen = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=gen, dtype=torch.float64))
         p, lower, upper = torch.linalg.lu(q)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_int
 from .calculus import jacobian
 from .perturb import randomize
 
@@ -67,13 +68,12 @@ SKIPPED = "  (the other checks are skipped: fix this first, their numbers would 
 
 def _check_arguments(dim, n: int, seed: int, tol: float, inputs: Tensor | None) -> None:
     """``ValueError`` naming the argument of ``check_bijection`` that makes no sense."""
-    for name, value, low in (("n", n, 2), ("seed", seed, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_int("n", n, low=2)
+    check_int("seed", seed, low=0)
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
-    if isinstance(dim, int) and not isinstance(dim, bool) and dim < 2:
-        raise ValueError(f"dim must be >= 2 (a coupling needs two parts), got {dim}")
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        check_int("dim", dim, low=2)  # a coupling needs two parts
     if inputs is not None and not (
         isinstance(inputs, Tensor)
         and inputs.dim() >= 2

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_batch
+from ..checks import check_batch, check_int, check_number
 from ..runtime import dtype_and_device
 from .grids import grid_points, grid_values
 
@@ -35,17 +35,8 @@ _CUTOFF = 45.0  # end a piece's window where its integrand is below exp(-45) of 
 _SKIP = 60.0  # skip pieces whose maximum is exp(-60) below the best one's (see two_moons_log_prob)
 
 
-def _check_noise(noise: float) -> float:
-    noise = float(noise)
-    if not (math.isfinite(noise) and noise > 0):
-        raise ValueError(f"noise must be a finite positive number, got {noise!r}")
-    return noise
-
-
-def _check_samples(n: int) -> None:
-    # Fewer draws than this give a standard error too large to mean anything (and n = 1 none at all).
-    if not isinstance(n, int) or n < 1000:
-        raise ValueError(f"n (Monte-Carlo draws) must be an integer >= 1000, got {n!r}")
+# Fewer Monte-Carlo draws than this give a standard error too large to mean anything (n = 1 none at all).
+_MIN_DRAWS = 1000
 
 
 def _arc_pieces(x: Tensor, start: float, noise: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -103,9 +94,8 @@ def two_moons_log_prob(x: Tensor, noise: float = 0.05, n_nodes: int = 24, chunk:
     (torch.float32, [0.239, -3240.593], 0.239)
     """
     check_batch(x, 2)
-    noise = _check_noise(noise)
-    if int(n_nodes) < 2:
-        raise ValueError(f"n_nodes must be an integer >= 2, got {n_nodes!r}")
+    noise = check_number("noise", noise)
+    n_nodes = check_int("n_nodes", n_nodes, low=2)
     const = math.log(0.5 / math.pi) - math.log(2 * math.pi * noise**2)
     out = []
     for xc in x.detach().to(torch.float64).split(chunk):
@@ -115,7 +105,7 @@ def two_moons_log_prob(x: Tensor, noise: float = 0.05, n_nodes: int = 24, chunk:
         # it change nothing in float64; most points sit near one arc, which halves the work.
         need = head >= head.max(dim=1, keepdim=True).values - _SKIP
         log_piece = torch.full_like(head, -math.inf)
-        log_piece[need] = head[need] + _piece_log_integrals(kappa[need], d[need], window[need], int(n_nodes))
+        log_piece[need] = head[need] + _piece_log_integrals(kappa[need], d[need], window[need], n_nodes)
         out.append(torch.logsumexp(log_piece, dim=1) + const)
     return torch.cat(out).to(x.dtype) if out else x.new_zeros(0)
 
@@ -142,10 +132,10 @@ def two_moons_entropy(noise: float = 0.05, n: int = 1_000_000, seed: int = 0) ->
     samples): H(0.05) = 0.2902, H(0.1) = 1.0085 (+-0.0007); ``-∫ p log p`` on a fine grid gives
     0.28923 and 1.00758.
     """
-    noise = _check_noise(noise)
-    _check_samples(n)
+    noise = check_number("noise", noise)
+    n = check_int("n (Monte-Carlo draws)", n, low=_MIN_DRAWS)
     rng = np.random.default_rng(seed)
-    half = (int(n) + 1) // 2  # equal counts per arc: the mixture weights are exactly 1/2
+    half = (n + 1) // 2  # equal counts per arc: the mixture weights are exactly 1/2
     t = rng.uniform(0.0, math.pi, 2 * half)
     eps = rng.standard_normal((2 * half, 2))
     sign = np.repeat([1.0, -1.0], half)  # inner arc: e(t + pi) = -e(t)
@@ -192,9 +182,9 @@ def double_moon_entropy(n: int = 1_000_000, seed: int = 0) -> tuple[float, float
     ``z1^2 - 1`` and ``z2^2 - 1`` are control variates; what remains is the halves' small overlap.
     The reference value is about 1.696 nats; this and ``-∫ p log p`` on a grid give 1.6908.
     """
-    _check_samples(n)
+    n = check_int("n (Monte-Carlo draws)", n, low=_MIN_DRAWS)
     rng = np.random.default_rng(seed)
-    half = (int(n) + 1) // 2
+    half = (n + 1) // 2
     z = rng.standard_normal((2 * half, 2))
     sign = np.repeat([1.0, -1.0], half)
     u1 = 4 * sign + 4 * z[:, 0]
