@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from tqdm.std import tqdm
 
 from .batches import Data, batches
-from .checks import NonFiniteInputError
+from .checks import NonFiniteInputError, check_int
 from .config import FitConfig, lr_factor
 from .flow import Flow
 from .runtime import threads
@@ -51,8 +51,9 @@ class HeldOut:
     every: int
 
     def __post_init__(self) -> None:
-        if not callable(self.score) or not isinstance(self.every, int) or self.every < 1:
-            raise ValueError(f"HeldOut needs a callable score and every >= 1 steps, got {self!r}")
+        if not callable(self.score):
+            raise ValueError(f"HeldOut needs a callable score(flow) -> float, got {self.score!r}")
+        check_int("every (steps between held-out scores)", self.every)
 
 
 class NonFiniteLossError(FloatingPointError):

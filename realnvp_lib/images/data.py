@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_int
+
 __all__ = [
     "LEVELS",
     "SHAPE",
@@ -27,6 +29,7 @@ def split_indices(split: str, seed: int = 0) -> np.ndarray:
     """Indices into ``load_digits`` of one split: a seeded shuffle cut 1257 / 180 / 360, disjoint."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+    seed = check_int("seed", seed, low=0)  # numpy's default_rng takes no negative seed
     order = np.random.default_rng(seed).permutation(sum(SPLITS.values()))
     start = 0
     for name, size in SPLITS.items():
