@@ -14,7 +14,7 @@ from .masks import half_mask
 from .permutations import LULinear, RandomPermutation, Reverse, SwapHalves
 from .runtime import dtype_and_device
 
-__all__ = ["PERMUTATIONS", "STEP_ATTRIBUTES", "Flow", "as_flow", "make_permutation", "realnvp", "run_steps"]
+__all__ = ["PERMUTATIONS", "STEP_ATTRIBUTES", "Flow", "as_flow", "realnvp", "run_steps"]
 
 PERMUTATIONS = ("none", "swap", "reverse", "random", "lu")
 STEP_ATTRIBUTES = ("bijections", "steps", "layers")  # where as_flow looks for a flow's list of steps
@@ -178,7 +178,7 @@ def _check_same_map(model: nn.Module, flow: Flow, seed: int) -> None:
         raise ValueError(f"{type(model).__name__}(x) is not its steps run in order: the log-dets differ")
 
 
-def make_permutation(kind: str, dim: int, seed: int) -> Bijection | None:
+def _make_permutation(kind: str, dim: int, seed: int) -> Bijection | None:
     """The mixing layer placed between couplings; ``None`` for ``"none"``."""
     if kind == "none":
         return None
@@ -229,13 +229,13 @@ def realnvp(
         activation=activation,
         seed=seed,
     )
-    make_permutation(permutation, dim, seed)  # validate before building anything
+    _make_permutation(permutation, dim, seed)  # validate before building anything
     layers: list[Bijection] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for k in range(n_layers):
             layers.append(AffineCoupling(half_mask(dim), hidden, n_hidden, scale_bound, activation))
-            mix = make_permutation(permutation, dim, seed + 1 + k) if k < n_layers - 1 else None
+            mix = _make_permutation(permutation, dim, seed + 1 + k) if k < n_layers - 1 else None
             if mix is not None:
                 layers.append(mix)
     return Flow(layers, dim, config)
