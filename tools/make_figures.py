@@ -20,7 +20,7 @@ from realnvp_lib.flow import Flow
 from realnvp_lib.instruments import pretrained, snapshots
 from realnvp_lib.instruments.trajectories import DIRECTIONS
 from realnvp_lib.train import History
-from realnvp_lib.viz.digits import save_steps_strip
+from realnvp_lib.viz.digits import steps_strip
 from realnvp_lib.viz.frames import depth_frames, depth_lim, smooth_frames, training_frames
 from realnvp_lib.viz.gif import save_gif
 from realnvp_lib.viz.static import depth_strip, shorter_models
@@ -62,22 +62,16 @@ def write_all(
 
 def write_digits(out: str | Path, cache_dir: str | Path | None) -> dict:
     """Notebook 07's static twin of its slider: every state of one test digit (as the notebook picks it)."""
-    start = time.perf_counter()
     flow, _ = images.trained_digits_flow(seed=0, cache_dir=cache_dir)
     one = images.dequantize(images.digits("test")[:1], torch.Generator().manual_seed(4))
-    path = save_steps_strip(flow, one, Path(out) / "digits_steps.png")
-    return {
-        "path": str(path),
-        "frames": 1,
-        "bytes": path.stat().st_size,
-        "seconds": time.perf_counter() - start,
-    }
+    return _save_png(steps_strip(flow, one), Path(out) / "digits_steps.png")
 
 
 def _save_png(fig, path: Path) -> dict:
+    """Write ``fig`` at the style's dpi, trimmed to what it draws, and close it; time the write."""
     start = time.perf_counter()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp)
+        fig.savefig(tmp, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
     return {
         "path": str(path),

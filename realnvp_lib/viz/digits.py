@@ -1,8 +1,6 @@
-"""Pictures of digits and of the image flow's states (notebook 07), and its static strip for ``figures/``."""
+"""Pictures of digits and of the image flow's states (notebook 07): image grids, slider frames, a strip."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,14 +9,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ..checkpoint import atomic_path
 from ..images.layers import FactorOut, InSqueezed
 from ..images.model import ImageFlow, scale_of_pixel
 from .encode import palette_pngs
+from .figure import canvas_rgb
 from .step_labels import step_label
 from .style import SIGNED_CMAP, STATE_RANGE
 
-__all__ = ["save_steps_strip", "show_images", "state_pngs", "states"]
+__all__ = ["show_images", "state_pngs", "states", "steps_strip"]
 
 TITLE_INCH_PER_CHAR = 0.08  # an average 9-pt DejaVu Sans character (0.07 in) and some room
 
@@ -104,12 +102,15 @@ def state_pngs(flow: ImageFlow, v: Tensor, dpi: int = 80) -> tuple[list[bytes], 
         right.set_title("h_k, factored-out pixels marked x" if marked else "h_k", fontsize=10)
         title.set_text(text)
         fig.canvas.draw()
-        rgb.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+        rgb.append(canvas_rgb(fig))
     return palette_pngs(rgb), titles
 
 
-def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80) -> Path:
-    """Write every state of ``v``'s inference path side by side as one PNG (the slider's static twin)."""
+def steps_strip(flow: ImageFlow, v: Tensor) -> Figure:
+    """Every state of ``v``'s inference path side by side: the static twin of ``state_pngs``' slider.
+
+    ``tools/make_figures.py`` writes it as ``figures/digits_steps.png``, beside ``static.depth_strip``'s.
+    """
     images, _ = states(flow, v)
     names = ["pixels v"] + [step_label(step, sep="\n") for step in flow.bijections]  # a coupling in two lines
     labels = [f"h_{k} {name}" for k, name in enumerate(names)]
@@ -128,8 +129,4 @@ def save_steps_strip(flow: ImageFlow, v: Tensor, path: str | Path, dpi: int = 80
     fig.colorbar(fig.axes[1].images[0], ax=fig.axes, shrink=0.7, pad=0.02).set_label(
         "value of h_k (pixels v: grey, 0 to 1)", fontsize=9
     )
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", pad_inches=0.1)
-    plt.close(fig)
-    return path
+    return fig

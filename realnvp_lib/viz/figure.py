@@ -14,7 +14,7 @@ from .frames import Frames
 from .panels import heatmap, scatter, warped_grid
 from .style import LOGDET_COLORBAR, SIGNED_CMAP, label_colors, log_q_limits, logdet_bound
 
-__all__ = ["FrameFigure"]
+__all__ = ["FrameFigure", "canvas_rgb"]
 
 CRISP = {"text.antialiased": False, "lines.antialiased": False, "patch.antialiased": False}
 PANEL_TITLES = {"points": "points and grid", "density": "log q", "logdet": "log|det J| of step k"}
@@ -187,9 +187,15 @@ class FrameFigure:
         if self.follow:
             with mpl.rc_context(self._rc):
                 canvas.draw()
-            return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+            return canvas_rgb(self.fig)
         canvas.restore_region(self._background)
         canvas.restore_region(self._title_pixels[self.title.get_text()])
         for artist in self._moving:
             self.fig.draw_artist(artist)
-        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return canvas_rgb(self.fig)
+
+
+def canvas_rgb(fig: Figure) -> np.ndarray:
+    """The pixels of ``fig`` as last drawn on its Agg canvas: ``(H, W, 3)`` uint8, a copy (the next draw
+    reuses the buffer). Every slider and GIF frame is read off a canvas here."""
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
