@@ -11,7 +11,7 @@ from ..flow import Flow
 from ..instruments import trajectories
 from . import panels
 from .figure import NO_MAP, PANEL_TITLES
-from .frames import depth_maps, own_lim, own_lims, start_points
+from .frames import depth_frames, depth_maps, own_lim
 from .style import LOGDET_COLORBAR, SIGNED_CMAP, label_colors, log_q_limits, logdet_bound
 
 __all__ = ["ROWS", "depth_strip", "shorter_models", "strip_depths"]
@@ -57,11 +57,10 @@ def depth_strip(
     so the data and the Gaussian both fill their panels. ``size`` inches per panel (at 80 dpi the
     panels come out at least 200 px square, labels at 9 pt).
     """
-    x, labels, lines = start_points(flow, direction, n, seed)
-    states = trajectories.path_states(flow, x, direction)
-    grid = [g.reshape(lines.shape) for g in trajectories.path_states(flow, lines.reshape(-1, 2), direction)]
+    # The slider's own states, boxes and maps (``follow=True``), at the depths of the strip only.
+    frames = depth_frames(flow, direction, n, seed, maps=False, follow=True)
     ks = strip_depths(flow, direction, count)
-    lims = own_lims([states[k].numpy() for k in ks])
+    lims = [frames.lims[k] for k in ks]
     maps = [depth_maps(flow, direction, k, lim, grid_n) for k, lim in zip(ks, lims)]
     fig, axes = plt.subplots(
         len(rows),
@@ -72,18 +71,18 @@ def depth_strip(
     )
     letter = "h" if direction == "inference" else "g"
     fig.suptitle(f"{direction} path: state ${letter}_k$ after k of the K = {len(flow)} steps")
-    colors = label_colors(labels.numpy(), "moons" if direction == "inference" else "quadrants")
+    colors = label_colors(frames.labels, frames.palette)
     vmin, vmax = log_q_limits([log_q for log_q, _ in maps])  # one scale a row, as in the slider
-    bound = logdet_bound([logdet for _, logdet in maps], [states[k].numpy() for k in ks], lims)
+    bound = logdet_bound([logdet for _, logdet in maps], [frames.points[k] for k in ks], lims)
     art = {}
     for col, (k, lim, (log_q, logdet)) in enumerate(zip(ks, lims, maps)):
         for row, name in enumerate(rows):
             ax = axes[row, col]
             if name == "points":
-                panels.warped_grid(ax, grid[k])
+                panels.warped_grid(ax, frames.lines[k])
                 panels.scatter(
                     ax,
-                    states[k],
+                    frames.points[k],
                     colors,
                     lim,
                     s=2.0,
@@ -94,7 +93,7 @@ def depth_strip(
                 art[name] = panels.heatmap(ax, log_q, lim, vmin=vmin, vmax=vmax)
             else:
                 art[name] = panels.heatmap(ax, logdet, lim, SIGNED_CMAP, -bound, bound)
-                ax.scatter(*states[k].numpy().T, s=0.3, c="k", alpha=0.2, linewidths=0)
+                ax.scatter(*frames.points[k].T, s=0.3, c="k", alpha=0.2, linewidths=0)
                 if k == 0:
                     ax.text(0.5, 0.93, NO_MAP, transform=ax.transAxes, ha="center", va="top", fontsize=9)
             ax.tick_params(labelsize=9, length=2)
