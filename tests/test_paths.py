@@ -128,6 +128,15 @@ def test_quadrants_and_grid_helpers():
     assert lines.shape == (6, 4, 2) and float(lines[..., 1].max()) == 2.0
     pts = grid_points(((0, 1), (0, 2)), 5)
     assert pts.shape == (25, 2) and pts[1].tolist() == [0.25, 0.0]
+    for call, word in [
+        (lambda: grid_points(((0, 1), (0, 2)), 0), "n"),
+        (lambda: grid_points(((0, 1), (0, 2)), 5.0), "n"),
+        (lambda: grid_lines(((0, 1), (0, 2)), n_lines=True), "n_lines"),
+        (lambda: grid_lines(((0, 1), (0, 2)), n_points=1), "n_points"),
+        (lambda: grid_points(((1, 0), (0, 2)), 5), "x0 < x1"),
+    ]:
+        with pytest.raises(ValueError, match=word):
+            call()
 
 
 def test_frames_hold_every_state_on_fixed_axes(flow):

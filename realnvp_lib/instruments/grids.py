@@ -8,9 +8,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["grid_lines", "grid_points", "grid_values"]
+from ..checks import check_int
 
-Box = tuple[tuple[float, float], tuple[float, float]]
+__all__ = ["Box", "grid_lines", "grid_points", "grid_values"]
+
+Box = tuple[tuple[float, float], tuple[float, float]]  # ((x0, x1), (y0, y1)): a plot box, a grid's span
 
 
 def _check_box(lim) -> None:
@@ -28,6 +30,7 @@ def grid_points(lim: Box, n: int, dtype: torch.dtype = torch.float32) -> Tensor:
     [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 2.0]]
     """
     _check_box(lim)
+    n = check_int("n (grid points a side)", n)
     xs = torch.linspace(*lim[0], n, dtype=dtype)
     ys = torch.linspace(*lim[1], n, dtype=dtype)
     return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
@@ -60,6 +63,7 @@ def grid_values(
 def grid_lines(lim: Box, n_lines: int = 9, n_points: int = 60) -> Tensor:
     """``(2 n_lines, n_points, 2)`` polylines: ``n_lines`` vertical then ``n_lines`` horizontal lines."""
     _check_box(lim)
+    n_lines, n_points = check_int("n_lines", n_lines), check_int("n_points", n_points, low=2)
     (x0, x1), (y0, y1) = lim
     u = torch.linspace(0, 1, n_points)
     lines = []

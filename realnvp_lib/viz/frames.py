@@ -14,7 +14,7 @@ from torch import Tensor
 from ..data import DATASETS, two_moons
 from ..flow import Flow, as_flow
 from ..instruments import trajectories
-from ..instruments.grids import grid_lines, grid_values
+from ..instruments.grids import Box, grid_lines, grid_values
 from .step_labels import step_label
 from .style import DATA_GRID, LATENT_GRID
 
@@ -53,11 +53,11 @@ class Frames:
     titles: list[str]
     labels: np.ndarray
     palette: str
-    lim: tuple[tuple[float, float], tuple[float, float]]
+    lim: Box
     log_density: list[np.ndarray] | None = None
     logdet: list[np.ndarray] | None = None
     density_title: str = r"model log-density $\log q_k(x)$"
-    lims: list[tuple] | None = None  # a box per frame (then drawn with ticks) instead of the fixed ``lim``
+    lims: list[Box] | None = None  # a box per frame (then drawn with ticks) instead of the fixed ``lim``
 
     def __len__(self) -> int:
         return len(self.points)
