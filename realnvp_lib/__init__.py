@@ -30,7 +30,7 @@ from .instruments import (
 )
 from .instruments.checker import check_bijection, implemented, yours_or_ours
 from .instruments.perturb import randomize
-from .masks import alternating_mask, checkerboard_mask, half_mask
+from .masks import alternating_mask, checkerboard, half_mask
 from .permutations import LULinear, Permutation, RandomPermutation, Reverse, SwapHalves
 from .train import History, NonFiniteLossError, fit
 
@@ -54,7 +54,7 @@ __all__ = [
     "calculus",
     "check_bijection",
     "checker",
-    "checkerboard_mask",
+    "checkerboard",
     "checkpoint",
     "checks",
     "config",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["alternating_mask", "channel_mask", "checkerboard", "checkerboard_mask", "half_mask"]
+__all__ = ["alternating_mask", "channel_mask", "checkerboard", "half_mask"]
 
 
 def half_mask(dim: int, first: bool = True) -> Tensor:
@@ -34,7 +34,8 @@ def alternating_mask(dim: int, even: bool = True) -> Tensor:
 
 
 def checkerboard(shape: tuple[int, int, int], even: bool = True) -> Tensor:
-    """``(C, H, W)`` checkerboard mask, 1 where ``(i + j)`` is even (or odd): the pixels passed through.
+    """``(C, H, W)`` checkerboard mask, 1 where ``(i + j)`` is even (or odd): the pixels passed through
+    (Dinh et al. 2017, fig. 3). ``.flatten()`` makes it a ``(C*H*W,)`` mask for a flow on vectors.
 
     >>> checkerboard((1, 2, 3))[0].tolist()
     [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
@@ -43,15 +44,6 @@ def checkerboard(shape: tuple[int, int, int], even: bool = True) -> Tensor:
     i, j = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     m = ((i + j) % 2 == (0 if even else 1)).to(torch.get_default_dtype())
     return m.expand(c, h, w).clone()
-
-
-def checkerboard_mask(height: int, width: int, even: bool = True) -> Tensor:
-    """Flattened ``(height * width,)`` checkerboard mask of an image (Dinh et al. 2017, fig. 3).
-
-    >>> checkerboard_mask(2, 3).view(2, 3).tolist()
-    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
-    """
-    return checkerboard((1, height, width), even).reshape(-1)
 
 
 def channel_mask(shape: tuple[int, int, int], first: bool = True) -> Tensor:

@@ -109,12 +109,12 @@ def test_time_logdet_shapes_and_positivity():
         assert out[key].shape == (2,) and (out[key] > 0).all()
 
 
-def test_checkerboard_mask_alternates_in_both_directions():
-    m = rl.checkerboard_mask(4, 6).view(4, 6)
+def test_checkerboard_alternates_in_both_directions():
+    m = rl.checkerboard((1, 4, 6))[0]
     assert m.sum() == 12
     assert (m[:, 1:] != m[:, :-1]).all() and (m[1:] != m[:-1]).all()
-    assert torch.equal(rl.checkerboard_mask(3, 3, even=False), 1 - rl.checkerboard_mask(3, 3))
-    layer = rl.AffineCoupling(rl.checkerboard_mask(3, 3), hidden=8)
+    assert torch.equal(rl.checkerboard((1, 3, 3), even=False), 1 - rl.checkerboard((1, 3, 3)))
+    layer = rl.AffineCoupling(rl.checkerboard((1, 3, 3)).flatten(), hidden=8)
     assert layer(torch.randn(2, 9))[0].shape == (2, 9)
 
 
