@@ -13,13 +13,12 @@ dates and years are not figures.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from scripts import load_script
 from test_claims import FIGURE, MATH, NUMBER, SENTENCE, SKIP, decimals, parse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,15 +31,7 @@ VERSION = re.compile(
 )
 
 
-def load_tool(name: str, folder: str = "tools"):
-    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # a dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-run_times = load_tool("run_times")
+run_times = load_script("run_times")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +101,7 @@ def sources() -> list[float]:
     """Numbers a figure in the docs may quote."""
     texts = [p.read_text() for p in (ROOT / "benchmarks").glob("*.txt")]
     texts += [p.read_text() for p in (ROOT / "realnvp_lib").rglob("*.py")]
-    times = load_tool("notebook_times", "benchmarks")
+    times = load_script("notebook_times", "benchmarks")
     numbers = [parse(t) for t in re.findall(NUMBER, "\n".join(texts))]
     return numbers + [times.TARGET_EACH_S, times.TARGET_TOTAL_S]
 

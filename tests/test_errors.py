@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from scripts import load_script
 
 import realnvp_lib as rl
 
@@ -160,19 +161,8 @@ def test_sampler_refuses_what_it_cannot_draw_from():
         rl.data.sampler("two_moons", seed=-1)
 
 
-def site_builder():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "tools" / "build_site.py"
-    spec = importlib.util.spec_from_file_location("build_site_for_errors", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_site_build_refuses_an_output_that_holds_its_inputs(tmp_path, monkeypatch):
-    builder = site_builder()
+    builder = load_script("build_site")
 
     def never(*args, **kwargs):
         raise AssertionError("the refusal must come before anything is written or deleted")
@@ -191,7 +181,7 @@ def test_site_build_refuses_an_output_that_holds_its_inputs(tmp_path, monkeypatc
 
 
 def test_a_failed_site_build_keeps_the_previous_site_and_names_a_bad_notebook(tmp_path, monkeypatch):
-    builder = site_builder()
+    builder = load_script("build_site")
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("the previous site")

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
@@ -154,16 +155,8 @@ def test_make_lab_installs_the_project_lab_settings_and_loads_its_css(tmp_path):
     assert ".realnvp-slider" in (ROOT / "tools" / "lab" / "custom.css").read_text()
 
 
-def load_tool(name: str):
-    """A script of tools/ as a module (tools/ is no package)."""
-    spec = importlib.util.spec_from_file_location(Path(name).name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_lab_settings_go_where_lab_reads_them(tmp_path):
-    targets = load_tool("lab_settings").targets(tmp_path)
+    targets = load_script("lab_settings").targets(tmp_path)
     from jupyterlab.labapp import LabApp
 
     app_settings = Path(LabApp().app_settings_dir.replace(sys.prefix, str(tmp_path)))
@@ -181,7 +174,7 @@ def test_lab_settings_go_where_lab_reads_them(tmp_path):
     module, function = hook["ContentsManager"]["pre_save_hook"].rsplit(".", 1)
     assert targets["realnvp_widget_state.py"].name == f"{module}.py"
     assert targets["realnvp_widget_state.py"].parent.name == "site-packages"
-    assert hasattr(load_tool("lab/realnvp_widget_state"), function)
+    assert hasattr(load_script("lab/realnvp_widget_state"), function)
 
 
 def test_make_lab_conda_uses_the_active_environment(tmp_path):
@@ -194,11 +187,7 @@ def test_make_lab_conda_uses_the_active_environment(tmp_path):
 def test_make_notebooks_writes_the_metadata_lab_writes(tmp_path):
     commands = make_dry_run("notebooks", tmp_path)
     assert commands.index("--execute") < commands.index("tools/notebook_metadata.py notebooks/")
-    spec = importlib.util.spec_from_file_location(
-        "notebook_metadata", ROOT / "tools" / "notebook_metadata.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("notebook_metadata")
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
     with pytest.raises(ValueError, match="execute the notebook first"):
         module.normalised(nb)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import json
 import re
 import statistics
@@ -22,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from scripts import load_script
 from serving import caption, get, scrub
 from test_browser import changed_fraction
 
@@ -32,19 +32,12 @@ MAX_PAGE_BYTES = 5_000_000
 STEPS = 10
 
 
-def load_builder():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The built site, served by a quiet threaded HTTP server on a free 127.0.0.1 port."""
     out = tmp_path_factory.mktemp("site") / "site"
     start = time.perf_counter()
-    sizes = load_builder().build(out, notebooks=NOTEBOOKS)
+    sizes = load_script("build_site").build(out, notebooks=NOTEBOOKS)
     seconds = time.perf_counter() - start
 
     class Quiet(http.server.SimpleHTTPRequestHandler):

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from conftest import randomize
 from PIL import Image
+from scripts import load_script
 
 import realnvp_lib as rl
 from realnvp_lib.viz import encode, figure, frames, gif, static
 
-
-def _load_make_figures():
-    """``tools/make_figures.py``, the ``make figures`` command (a script, not part of the library)."""
-    path = Path(__file__).resolve().parents[1] / "tools" / "make_figures.py"
-    spec = importlib.util.spec_from_file_location("make_figures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_figures = _load_make_figures()
+make_figures = load_script("make_figures")
 
 MAX_GIF_BYTES = 1_000_000
 
