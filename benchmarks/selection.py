@@ -142,7 +142,11 @@ def cached(cache_dir: str | None, key: str, build, train):
     return model, deq, extra
 
 
+def _fmt(value) -> str:
+    return "None" if value is None else f"{value:g}"
+
+
 def cache_key(kind: str, seed: int, overrides: dict) -> str:
     """A file name for one training: the dequantization, the seed and the overrides."""
-    parts = [kind, f"seed{seed}"] + [f"{k}{v:g}" for k, v in sorted(overrides.items())]
+    parts = [kind, f"seed{seed}"] + [f"{k}{_fmt(v)}" for k, v in sorted(overrides.items())]
     return "_".join(parts)
