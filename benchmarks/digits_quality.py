@@ -16,9 +16,9 @@ the choosers picked before the library's constants follow them (default: the lib
 Every model is scored by the same ``ri.bits_per_dim`` on the same 360 test digits with its own
 dequantizer: ``k = 1`` is the usual bound averaged over 64 draws per image, ``k = 8`` the importance-
 weighted bound averaged over 8 estimates, ``k = 64`` one estimate of 64 draws (all 64 draws per
-image). "cpu s" is the process's CPU time of the training (one thread: ``threads=1``; ``*``: the
-weights and columns were reused through ``--cache`` from a chooser's identical training, so the
-uniform and variational times of one seed without ``*`` come from this run, on one machine). The paired
+image). "cpu s" is the process's CPU time of the training, on the threads its recipe line names
+(``*``: the weights and columns were reused through ``--cache`` from an identical earlier training,
+a chooser's or a previous run's, so only the times without ``*`` come from this run). The paired
 difference is variational minus uniform, image by image at k = 1 (same test images, same seed), ± se;
 "at epoch" is the epoch whose validation score was best (the weights each model ends with).
 """
@@ -26,6 +26,7 @@ difference is variational minus uniform, image by image at k = 1 (same test imag
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 
 from selection import cache_key, cached
@@ -57,18 +58,23 @@ def main() -> None:
     flow = ri.image_realnvp(alpha=args.alpha)
     alpha = args.alpha  # the baselines' logit, the uniform flow's
     uniform_kw = {"alpha": alpha, "epochs": args.epochs, "weight_decay": args.weight_decay}
+    threads = ri.digits_recipe().threads
+    if threads != 1:  # the cache's files without "threads" in their name ran on one thread
+        uniform_kw["threads"] = threads
     epochs = ri.train.VARIATIONAL_EPOCHS
-    variational_kw = {"alpha": args.variational_alpha, "epochs": epochs}
+    variational_kw = {"alpha": args.variational_alpha, "epochs": epochs, "ema": ri.train.VARIATIONAL_EMA}
     print(
         "recipe chosen on the validation split (benchmarks/digits_ablation.py, "
-        "benchmarks/variational_alpha.py); the test split below is read to report, never to choose"
+        "benchmarks/variational_alpha.py); the test split below is read to report, never to choose; "
+        f"load average at start {os.getloadavg()[0]:.1f}"
     )
     print(f"architecture: {flow.config}; {sum(p.numel() for p in flow.parameters()):,} parameters")
     print(f"recipe: {ri.digits_recipe(epochs=args.epochs, weight_decay=args.weight_decay)}")
     recipe = ri.variational_recipe()
+    average = f"a weight average (ema={recipe.ema})" if recipe.ema else "no weight average"
     print(
-        f"variational: the same recipe with {epochs} epochs ({recipe.steps} steps) and a weight "
-        f"average (ema={recipe.ema}), scored by the validation; its flow has alpha={args.variational_alpha:g}"
+        f"variational: the same recipe with {epochs} epochs ({recipe.steps} steps), {average}, on "
+        f"{recipe.threads} thread(s); its flow has alpha={args.variational_alpha:g}"
     )
     deq = ri.VariationalDequantizer()
     n_deq = sum(p.numel() for p in deq.parameters())

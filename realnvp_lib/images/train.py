@@ -18,9 +18,11 @@ from .metrics import PIXELS, bits_per_dim
 __all__ = [
     "BATCH",
     "EPOCHS",
+    "THREADS",
     "VARIATIONAL_ALPHA",
     "VARIATIONAL_EMA",
     "VARIATIONAL_EPOCHS",
+    "VARIATIONAL_THREADS",
     "digits_recipe",
     "epoch_bpd",
     "steps_per_epoch",
@@ -29,25 +31,37 @@ __all__ = [
 ]
 
 # The recipe's constants follow the validation split: benchmarks/digits_ablation.txt (epochs, weight
-# decay, the uniform flow's logit alpha) and benchmarks/variational_alpha.txt (VARIATIONAL_ALPHA) keep a
-# default unless a change beats it on validation by more than twice the paired standard error; the test
-# split scores only the chosen recipe (benchmarks/digits_quality.txt). Weight decay keeps the flow from
+# decay, the uniform flow's logit alpha) and benchmarks/variational_alpha.txt (VARIATIONAL_ALPHA,
+# VARIATIONAL_EPOCHS, VARIATIONAL_EMA) keep a default unless a change beats it on validation by more
+# than twice the paired standard error; the test split scores only the chosen recipe
+# (benchmarks/digits_quality.txt). Weight decay keeps the flow from
 # overfitting its few training images, so the best validation comes near the end.
 EPOCHS = 45
 BATCH = 64
-# A flow trained jointly with a variational dequantizer kept improving to the end of a shorter run
-# (its best validation came at or next to the last epoch), so it gets 60 epochs ...
+# A flow trained jointly with a variational dequantizer trains longer than the uniform one (its best
+# validation comes at or next to the last epoch) ...
 VARIATIONAL_EPOCHS = 60
 # ... and it is scored and kept as a running average of its weights: its objective is noisier (fresh
-# draws from a moving r on top of the batches). The digits recipe (the loop the learner writes in
-# notebook 07) keeps the plain best-validation weights. These two were set before the benchmarks chose
-# on validation and are not yet re-chosen there (benchmarks/recipe_choices.txt says how they were).
+# draws from a moving r on top of the batches). Fewer epochs, or the plain best-validation weights,
+# did worse on validation (benchmarks/variational_alpha.txt, "epochs and weight average"; first set on
+# test, benchmarks/recipe_choices.txt). The digits recipe (the loop the learner writes in notebook 07)
+# keeps the plain best-validation weights.
 VARIATIONAL_EMA = 0.995
 # The flow trained with a learned dequantizer is built with a smaller logit alpha,
 # ``image_realnvp(alpha=VARIATIONAL_ALPHA)``: the smaller alpha, the more of the background pixels' noise
 # r(u | x) puts low in their bin, where the logit stretches the bin furthest. The uniform recipe keeps
 # 0.01 (a smaller alpha was within the noise on validation).
 VARIATIONAL_ALPHA = 1e-4
+# Threads: the uniform recipe, which notebook 07 trains while the reader waits, runs its convolutions
+# on two threads, for the wall time that saves on an otherwise idle machine (notebook 07's first run
+# in benchmarks/notebook_times.txt), at some extra CPU time. Where other processes keep the cores
+# busy, two threads cost far more wall and CPU time than one (benchmarks/digits_threads.txt), so the
+# recipe never asks for more threads than torch is set to use: with OMP_NUM_THREADS=1 (trainings run
+# side by side) it trains on one. The variational
+# recipe, trained by the benchmarks, stays on one thread, where its CPU time is lowest. The thread
+# count changes only the order of floating-point sums (the low bits of the results), not the recipe.
+THREADS = 2
+VARIATIONAL_THREADS = 1
 
 
 def steps_per_epoch(n: int = SPLITS["train"], batch_size: int = BATCH) -> int:
@@ -57,7 +71,8 @@ def steps_per_epoch(n: int = SPLITS["train"], batch_size: int = BATCH) -> int:
 
 def digits_recipe(seed: int = 0, epochs: int = EPOCHS, **overrides) -> FitConfig:
     """The ``FitConfig`` that trains the digits flow: AdamW (weight decay 1.0), lr 5e-3, 20 warm-up steps
-    then cosine, batches of 64, plain Adam betas, no weight average (best validation instead), 1 thread."""
+    then cosine, batches of 64, plain Adam betas, no weight average (best validation instead), on
+    ``THREADS`` threads, or fewer where torch is set to fewer (``torch.get_num_threads()``)."""
     base = dict(
         steps=epochs * steps_per_epoch(),
         batch_size=BATCH,
@@ -68,17 +83,21 @@ def digits_recipe(seed: int = 0, epochs: int = EPOCHS, **overrides) -> FitConfig
         grad_clip=None,
         weight_decay=1.0,
         seed=seed,
-        threads=1,
+        threads=min(THREADS, torch.get_num_threads()),
     )
     return FitConfig(**{**base, **overrides})
 
 
 def variational_recipe(seed: int = 0, **overrides) -> FitConfig:
     """``digits_recipe`` for a flow trained jointly with a ``VariationalDequantizer``: the same settings,
-    ``VARIATIONAL_EPOCHS`` epochs and a running weight average (``ema=VARIATIONAL_EMA``), which is what
-    the validation scores; the dequantizer's own optimiser group comes from its attributes. The flow
-    it trains is ``image_realnvp(seed, alpha=VARIATIONAL_ALPHA)``."""
-    return digits_recipe(seed, epochs=VARIATIONAL_EPOCHS, **{"ema": VARIATIONAL_EMA, **overrides})
+    ``VARIATIONAL_EPOCHS`` epochs, a running weight average (``ema=VARIATIONAL_EMA``), which is what
+    the validation scores, and ``VARIATIONAL_THREADS`` threads; the dequantizer's own optimiser group
+    comes from its attributes. The flow it trains is ``image_realnvp(seed, alpha=VARIATIONAL_ALPHA)``."""
+    return digits_recipe(
+        seed,
+        epochs=VARIATIONAL_EPOCHS,
+        **{"ema": VARIATIONAL_EMA, "threads": VARIATIONAL_THREADS, **overrides},
+    )
 
 
 def train_digits(
@@ -112,7 +131,8 @@ def train_digits(
     deq = objective.dequantizer
 
     def score(f: Flow) -> float:
-        return bits_per_dim(f, val, n_samples=1, seed=cfg.seed + 1, dequantizer=deq)[0]
+        # threads=None: on the training's threads (fit has set them)
+        return bits_per_dim(f, val, n_samples=1, seed=cfg.seed + 1, dequantizer=deq, threads=None)[0]
 
     every = steps_per_epoch(len(train), cfg.batch_size)
     return fit(flow, train, cfg, progress, objective=objective, validation=HeldOut(score, every))
