@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: lab lab-conda test lint unit nbval learners-run figures notebooks site clean
+.PHONY: lab lab-conda test lint unit nbval learners-run run-nbval run-learners figures notebooks site clean
 
 # One stamp per set of extras, so each command installs what it needs and no more: a reader gets
 # `lab`, `make test` gets `lab,test,site` (tests/test_site.py builds the site). `make site` gets only
@@ -69,7 +69,12 @@ lab-conda:
 	@test -n "$(CONDA_PREFIX)" || { echo "activate the environment first: conda activate realnvp"; exit 1; }
 	$(OPEN_LAB)
 
-test: lint unit nbval learners-run
+# Then the notebooks, twice: as committed (nbval) and as a learner runs them (learners-run), side by
+# side, since most of either is training on one thread. OMP_NUM_THREADS=1, because processes that each
+# spin two OpenMP threads on two busy cores run many times slower (benchmarks/digits_threads.txt).
+# (The run-* targets are nbval's and learners-run's commands without the install, which lint did.)
+test: lint unit
+	OMP_NUM_THREADS=1 $(MAKE) --no-print-directory --jobs=2 --output-sync=target run-nbval run-learners
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks tools
@@ -78,16 +83,20 @@ lint: $(VENV)/.test
 unit: $(VENV)/.test
 	$(BIN)/python -m pytest --doctest-modules -m "not learners_run" tests realnvp_lib
 
+NBVAL := $(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS),@echo no notebooks)
 nbval: $(VENV)/.test
-ifneq ($(NOTEBOOKS),)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
-endif
+	$(NBVAL)
+run-nbval:
+	$(NBVAL)
 
 # The learner's run: every notebook in a temporary copy with an empty cache, its skeletons filled with
 # their solutions and its exercises' solutions appended, on another CPU's floating-point path
 # (tests/test_learners_run.py). The committed notebooks are not rewritten.
+LEARNERS_RUN := $(BIN)/python -m pytest -m learners_run tests/test_learners_run.py
 learners-run: $(VENV)/.test
-	$(BIN)/python -m pytest -m learners_run tests/test_learners_run.py
+	$(LEARNERS_RUN)
+run-learners:
+	$(LEARNERS_RUN)
 
 figures: $(VENV)/.lab
 	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py figures/

@@ -35,6 +35,9 @@ from test_claims import unbacked
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 OTHER_MACHINE = {"ATEN_CPU_CAPABILITY": "default", "DNNL_MAX_CPU_ISA": "SSE41"}
+# One OpenMP thread per kernel: with two kernels side by side on two cores, a training that spins two
+# threads waits on a busy core at every operation (benchmarks/digits_threads.txt measures the cost).
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 USES_YOURS = "→ the cells below use your "
 USES_OURS = "→ the cells below use the library's "
 # Most of a run is training on one thread (the recipes' FitConfig.threads), so two runs side by side keep
@@ -79,7 +82,7 @@ def run_as_learner(path: Path, home: Path) -> tuple[object, float]:
     done = subprocess.run(
         [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--output", str(executed)]
         + ["--ExecutePreprocessor.timeout=1200", "--ExecutePreprocessor.kernel_name=python3", str(source)],
-        env={**os.environ, **OTHER_MACHINE},
+        env={**os.environ, **OTHER_MACHINE, **ONE_THREAD},
         capture_output=True,
         text=True,
     )
