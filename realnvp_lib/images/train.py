@@ -34,8 +34,8 @@ __all__ = [
 # decay, the uniform flow's logit alpha) and benchmarks/variational_alpha.txt (VARIATIONAL_ALPHA,
 # VARIATIONAL_EPOCHS, VARIATIONAL_EMA) keep a default unless a change beats it on validation by more
 # than twice the paired standard error; the test split scores only the chosen recipe
-# (benchmarks/digits_quality.txt). Weight decay keeps the flow from
-# overfitting its few training images, so the best validation comes near the end.
+# (benchmarks/digits_quality.txt). Weight decay keeps the flow from overfitting its few training
+# images, so the best validation comes near the end.
 EPOCHS = 45
 BATCH = 64
 # A flow trained jointly with a variational dequantizer trains longer than the uniform one (its best
@@ -57,9 +57,9 @@ VARIATIONAL_ALPHA = 1e-4
 # in benchmarks/notebook_times.txt), at some extra CPU time. Where other processes keep the cores
 # busy, two threads cost far more wall and CPU time than one (benchmarks/digits_threads.txt), so the
 # recipe never asks for more threads than torch is set to use: with OMP_NUM_THREADS=1 (trainings run
-# side by side) it trains on one. The variational
-# recipe, trained by the benchmarks, stays on one thread, where its CPU time is lowest. The thread
-# count changes only the order of floating-point sums (the low bits of the results), not the recipe.
+# side by side) it trains on one. The variational recipe, trained by the benchmarks, stays on one
+# thread, where its CPU time is lowest. The thread count changes only the order of floating-point
+# sums (the low bits of the results), not the recipe.
 THREADS = 2
 VARIATIONAL_THREADS = 1
 
