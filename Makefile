@@ -80,8 +80,10 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check realnvp_lib tests benchmarks notebooks tools
 	$(BIN)/ruff format --check realnvp_lib tests benchmarks notebooks tools
 
+# One OpenMP thread: the tests' tensors are small, and the browser tests' Lab and Chromium share the two
+# cores, where a second torch thread spins waiting for a busy core (benchmarks/digits_threads.txt).
 unit: $(VENV)/.test
-	$(BIN)/python -m pytest --doctest-modules -m "not learners_run" tests realnvp_lib
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --doctest-modules -m "not learners_run" tests realnvp_lib
 
 NBVAL := $(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS),@echo no notebooks)
 nbval: $(VENV)/.test
