@@ -248,7 +248,7 @@ def test_cache_round_trip_and_corrupt_file_retrains(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "digits_recipe", lambda seed=0: tiny_config(seed=seed, epochs=1, n=128))
     monkeypatch.setattr(cache, "digits", lambda split: ri.digits(split)[:128])
     flow, history = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
-    path = cache.cache_file(tmp_path, 0)
+    path = cache.cache_path(tmp_path, 0)
     assert path.exists() and isinstance(history, rl.History)
     again, history2 = cache.trained_digits_flow(seed=0, cache_dir=tmp_path, progress=False)
     v = pixels(3, torch.float32)
@@ -280,7 +280,7 @@ def test_an_unwritable_digits_cache_warns_and_keeps_the_trained_flow(tmp_path, m
 
 def test_a_digits_flow_of_another_recipe_is_not_loaded_as_the_default(tmp_path):
     flow = ri.image_realnvp(seed=0, hidden=8, alpha=0.05)  # another logit alpha than the recipe's
-    path = cache.cache_file(tmp_path, 0)
+    path = cache.cache_path(tmp_path, 0)
     rl.save_flow(flow, path, {**cache.stamp(0), "flow": flow.config}, {"losses": [1.0]})
     with pytest.raises(ValueError, match=r"another recipe.*'alpha': 0.05"):
         rl.checkpoint.load_stamped(path, cache.stamp(0))

@@ -13,7 +13,7 @@ from .data import SPLITS, digits
 from .model import ImageFlow, image_realnvp
 from .train import digits_recipe, train_digits
 
-__all__ = ["RECIPE_VERSION", "cache_file", "stamp", "trained_digits_flow"]
+__all__ = ["RECIPE_VERSION", "cache_path", "stamp", "trained_digits_flow"]
 
 RECIPE_VERSION = 2  # bump when training changes in a way the configs do not show (2: trained by rl.fit)
 
@@ -28,7 +28,7 @@ def stamp(seed: int = 0) -> dict:
     }
 
 
-def cache_file(cache_dir: str | Path, seed: int = 0) -> Path:
+def cache_path(cache_dir: str | Path, seed: int = 0) -> Path:
     """The cache file's name: it changes whenever the architecture, the recipe or the splits change."""
     return stamped_path(cache_dir, f"digits_realnvp_seed{seed}", stamp(seed))
 
@@ -53,5 +53,5 @@ def trained_digits_flow(
 
     if cache_dir is None:
         return train()
-    flow, history, _ = cached_flow(cache_file(cache_dir, seed), stamp(seed), train, "digits flow", retrain)
+    flow, history, _ = cached_flow(cache_path(cache_dir, seed), stamp(seed), train, "digits flow", retrain)
     return flow.to(device or "cpu").eval(), history
