@@ -53,9 +53,10 @@ VARIATIONAL_EMA = 0.995
 # 0.01 (a smaller alpha was within the noise on validation).
 VARIATIONAL_ALPHA = 1e-4
 # Threads: the uniform recipe, which notebook 07 trains while the reader waits, runs its convolutions
-# on two threads, for the wall time that saves on an otherwise idle machine (notebook 07's first run
-# in benchmarks/notebook_times.txt), at some extra CPU time. Where other processes keep the cores
-# busy, two threads cost far more wall and CPU time than one (benchmarks/digits_threads.txt), so the
+# on two threads, for the wall time that saves where the cores are otherwise idle, at extra CPU time
+# (benchmarks/digits_threads.txt; notebook 07's first run in benchmarks/notebook_times.txt). Where
+# other processes keep the cores busy, two threads cost far more wall and CPU time than one (the
+# same file), so the
 # recipe never asks for more threads than torch is set to use: with OMP_NUM_THREADS=1 (trainings run
 # side by side) it trains on one. The variational recipe, trained by the benchmarks, stays on one
 # thread, where its CPU time is lowest. The thread count changes only the order of floating-point
