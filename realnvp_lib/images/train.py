@@ -56,11 +56,10 @@ VARIATIONAL_ALPHA = 1e-4
 # on two threads, for the wall time that saves where the cores are otherwise idle, at extra CPU time
 # (benchmarks/digits_threads.txt; notebook 07's first run in benchmarks/notebook_times.txt). Where
 # other processes keep the cores busy, two threads cost far more wall and CPU time than one (the
-# same file), so the
-# recipe never asks for more threads than torch is set to use: with OMP_NUM_THREADS=1 (trainings run
-# side by side) it trains on one. The variational recipe, trained by the benchmarks, stays on one
-# thread, where its CPU time is lowest. The thread count changes only the order of floating-point
-# sums (the low bits of the results), not the recipe.
+# same file), so the recipe never asks for more threads than torch is set to use: with
+# OMP_NUM_THREADS=1 (trainings run side by side) it trains on one. The variational recipe, trained
+# by the benchmarks, stays on one thread, where its CPU time is lowest. The thread count changes only
+# the order of floating-point sums (the low bits of the results), not the recipe.
 THREADS = 2
 VARIATIONAL_THREADS = 1
 
