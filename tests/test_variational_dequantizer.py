@@ -58,26 +58,6 @@ def test_without_couplings_r_is_torch_s_logit_normal_distribution():
     assert torch.allclose(log_r, logit_normal.log_prob(u).flatten(1).sum(1), atol=1e-9)
 
 
-def test_weights_saved_in_the_old_layout_load_and_sample_the_same():
-    """Caches written before the couplings were ``AffineCoupling``s hold ``nets.k.i.*`` and ``masks``."""
-    deq = randomize(small(), std=0.3)
-    old = {}
-    for key, value in deq.state_dict().items():
-        parts = key.split(".")
-        if parts[0] == "couplings" and parts[2] == "net":
-            old[".".join(["nets", parts[1], *parts[3:]])] = value
-        elif parts[0] != "couplings":
-            old[key] = value
-    old["masks"] = torch.stack([c.mask for c in deq.couplings])
-    fresh = small(seed=1)
-    fresh.load_state_dict(old)  # strict: every key renamed, none left over
-    x = ri.digits("val")[:4]
-    for a, b in zip(
-        deq.sample(x, torch.Generator().manual_seed(2)), fresh.sample(x, torch.Generator().manual_seed(2))
-    ):
-        assert torch.equal(a, b)
-
-
 def test_samples_stay_in_their_bins_even_when_the_noise_saturates():
     deq = small()
     with torch.no_grad():

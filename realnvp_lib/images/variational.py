@@ -29,18 +29,6 @@ def _zero_last(net: nn.Sequential) -> nn.Sequential:
     return net
 
 
-def _rename_old_keys(state: dict, prefix: str, *_) -> None:
-    """Load weights saved before the couplings were ``AffineCoupling``s (``nets.k.i.*`` and one
-    ``masks`` buffer, e.g. benchmark caches): the same tensors under ``couplings.k.net.i.*``."""
-    old = prefix + "nets."
-    for key in [k for k in state if k.startswith(old)]:
-        k, rest = key[len(old) :].split(".", 1)
-        state[f"{prefix}couplings.{k}.net.{rest}"] = state.pop(key)
-    masks = state.pop(prefix + "masks", None)
-    for k, mask in enumerate(masks if masks is not None else ()):
-        state.setdefault(f"{prefix}couplings.{k}.mask", mask)
-
-
 class VariationalDequantizer(nn.Module):
     """``r(u | x)`` for integer images ``x: (B, 1, 8, 8)``; ``sample`` returns ``(v, log r(u | x): (B,))``.
 
@@ -96,7 +84,6 @@ class VariationalDequantizer(nn.Module):
                 for k in range(n_couplings)
             )
         self.scale_bound = scale_bound
-        self._register_load_state_dict_pre_hook(_rename_old_keys)
 
     def sample(
         self, x: Tensor, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
