@@ -53,7 +53,11 @@ WORKERS = min(2, CORES)
 # exercises in the learner's own kernel, after the notebook.
 EXERCISES_APART = {"07"}
 # Longest first, so that no long run starts last: (notebook, part), part "whole", "notebook" or "exercises".
-LONGEST_FIRST = (("07", "exercises"), ("07", "notebook"), "05", "04", "06", "03", "02", "01")
+LONGEST_FIRST = (
+    ("07", "exercises"),
+    ("07", "notebook"),
+    *((n, "whole") for n in ("05", "04", "06", "03", "02", "01")),
+)
 
 
 def learners_notebook(path: Path, scratch: Path, part: str = "whole"):
@@ -112,16 +116,13 @@ def run_as_learner(path: Path, home: Path, part: str = "whole") -> tuple[object,
 @pytest.fixture(scope="session")
 def learners_runs(request, tmp_path_factory) -> dict[tuple[str, str], Future]:
     """The learner's run of every selected notebook, by (stem, part), ``WORKERS`` at a time, longest first."""
-    chosen = [
-        (path, part)
-        for i in request.session.items
-        if i.originalname == "test_learners_run"
-        for path in [i.callspec.params["path"]]
-        for part in parts(path)
+    paths = [
+        i.callspec.params["path"] for i in request.session.items if i.originalname == "test_learners_run"
     ]
+    chosen = [(path, part) for path in paths for part in parts(path)]
 
     def rank(job) -> int:
-        key = (job[0].name[:2], job[1]) if job[1] != "whole" else job[0].name[:2]
+        key = (job[0].name[:2], job[1])
         return LONGEST_FIRST.index(key) if key in LONGEST_FIRST else -1
 
     pool = ThreadPoolExecutor(WORKERS)
